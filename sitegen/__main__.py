@@ -1,0 +1,5 @@
+"""`python -m sitegen` is the `sitegen` command."""
+
+from .cli import main
+
+main()

@@ -1,0 +1,271 @@
+"""Orchestration: plan, run per-instance work in parallel, write the tree, sweep, publish.
+
+`build()` is the one entry point; the CLI only adds a terminal UI on top of it.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from collections.abc import Iterator
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from multiprocessing import get_context
+from pathlib import Path
+from typing import Any, Protocol
+
+from . import pixels, publish, transcode
+from .config import Site
+from .deid import Deidentifier, Sweeper, load_or_create_key
+from .model import Instance, Study, group
+from .render import write_thumbnails
+from .sources import find_items
+from .sources.zip import UnsafeZipError
+from .writers.dicomweb import write_dicomweb
+
+
+class UI(Protocol):
+    """What the build tells its user; the CLI draws progress bars from it."""
+
+    def start(self, stage: str, total: int | None) -> None: ...
+    def advance(self, n: int = 1) -> None: ...
+    def finish(self, stage: str, seconds: float, detail: str) -> None: ...
+
+
+class QuietUI:
+    def start(self, stage: str, total: int | None) -> None:
+        pass
+
+    def advance(self, n: int = 1) -> None:
+        pass
+
+    def finish(self, stage: str, seconds: float, detail: str) -> None:
+        pass
+
+
+@dataclass
+class BuildReport:
+    out_dir: str = ""
+    cases: int = 0
+    studies: int = 0
+    series: int = 0
+    instances: int = 0
+    frames: int = 0
+    bytes_in: int = 0
+    bytes_out: int = 0  # the frame files
+    files_out: int = 0
+    size_out: int = 0  # the whole published tree
+    seconds: dict[str, float] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    deid: bool = True
+    published: bool = False
+
+    @property
+    def ratio(self) -> float:
+        return self.bytes_in / self.bytes_out if self.bytes_out else 0.0
+
+    @property
+    def total_seconds(self) -> float:
+        return sum(self.seconds.values())
+
+    def as_dict(self) -> dict[str, Any]:
+        d = {k: v for k, v in self.__dict__.items()}
+        d["ratio"] = round(self.ratio, 3)
+        return d
+
+
+class BuildFailed(Exception):
+    def __init__(self, report: BuildReport) -> None:
+        self.report = report
+        super().__init__("; ".join(report.errors[:3]) or "build failed")
+
+
+class SerialExecutor(Executor):
+    """Runs work in this process: for --workers 1, debugging and tests."""
+
+    def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> Future[Any]:
+        fut: Future[Any] = Future()
+        try:
+            fut.set_result(fn(*args, **kwargs))
+        except BaseException as exc:  # handed to the caller through the future
+            fut.set_exception(exc)
+        return fut
+
+
+def make_executor(workers: int) -> Executor:
+    """A process pool of `workers` (0 = all cores), or in-process work for 1."""
+    n = workers or os.cpu_count() or 1
+    if n == 1:
+        return SerialExecutor()
+    return ProcessPoolExecutor(max_workers=n, mp_context=get_context("forkserver"))
+
+
+@contextmanager
+def _stage(report: BuildReport, ui: UI, name: str, total: int | None) -> Iterator[list[str]]:
+    """Time a stage; the body may put a one-line summary into the yielded list."""
+    ui.start(name, total)
+    t0 = time.perf_counter()
+    detail: list[str] = []
+    yield detail
+    report.seconds[name] = time.perf_counter() - t0
+    ui.finish(name, report.seconds[name], detail[0] if detail else "")
+
+
+def build(
+    site: Site,
+    *,
+    out_dir: Path | None = None,
+    workers: int | None = None,
+    strict: bool = False,
+    deid: bool = True,
+    ui: UI | None = None,
+) -> BuildReport:
+    """Build the site into `out_dir` (default: [site] out_dir) atomically.
+
+    Raises BuildFailed (with the report) when nothing was published."""
+    ui = ui or QuietUI()
+    out = (out_dir or site.out_path()).resolve()
+    report = BuildReport(out_dir=str(out), deid=deid and site.deid.enabled)
+    if out == site.root or out in site.root.parents:
+        report.errors.append(f"{out}: the output folder cannot hold the site's own files")
+        raise BuildFailed(report)
+    with publish.locked(out):
+        publish.recover(out)
+        tmp = publish.new_temp_dir(out)
+        try:
+            _build_into(site, tmp, report, ui, workers, strict)
+            if strict and report.warnings:
+                report.errors += [f"--strict: {w}" for w in report.warnings]
+            if report.errors:
+                raise BuildFailed(report)
+            with _stage(report, ui, "publish", None) as detail:
+                publish.swap_in(tmp, out)
+                detail.append(f"{out.name}/ (swapped atomically)")
+            report.published = True
+        finally:
+            if tmp.exists():
+                shutil.rmtree(tmp, ignore_errors=True)
+    return report
+
+
+def _build_into(
+    site: Site, tmp: Path, report: BuildReport, ui: UI, workers: int | None, strict: bool
+) -> None:
+    use_deid = report.deid
+    deidentifier = None
+    if use_deid:
+        key_path = (site.root / site.deid.key_file).resolve()
+        if tmp.parent == key_path.parent or Path(report.out_dir) in key_path.parents:
+            report.errors.append(f"deid.key_file {key_path}: must not be inside the output folder")
+            return
+        deidentifier = Deidentifier(load_or_create_key(key_path), frozenset(site.deid.options))
+    codec = pixels.FrameCodec(site.build.frames, site.build.lossy)
+
+    jobs: list[tuple[Any, transcode.Job]] = []
+    with _stage(report, ui, "read", len(site.cases)) as detail:
+        for case in site.cases:
+            try:
+                scan = find_items(case.source, site.root)
+            except UnsafeZipError as exc:
+                report.errors.append(f'{case.file}: case "{case.slug}": {exc}')
+                continue
+            report.warnings += [f"{label}: {reason}" for label, reason in scan.skipped]
+            if not scan.items:
+                report.errors.append(
+                    f'{case.file}: case "{case.slug}": source "{case.source}" holds no DICOM images'
+                )
+            job = transcode.Job(
+                out_dir=str(tmp),
+                case=case.slug,
+                codec=codec,
+                deid=deidentifier,
+                patient_label=case.slug,
+                study_description=case.study_description or case.title,
+                burned_in=case.burned_in or site.deid.burned_in,
+                masks=tuple((m.series, m.rect) for m in case.masks),
+            )
+            jobs += [(item, job) for item in scan.items]
+            ui.advance()
+        detail.append(f"{len(jobs)} files")
+    if report.errors:
+        return
+
+    instances: list[Instance] = []
+    canaries = []
+    with _stage(report, ui, "pixels", len(jobs)) as detail:
+        executor = make_executor(site.build.workers if workers is None else workers)
+        try:
+            futures = [executor.submit(transcode.run, item, job) for item, job in jobs]
+            for fut in as_completed(futures):
+                outcome: transcode.Outcome = fut.result()
+                report.warnings += outcome.warnings
+                if outcome.refused:
+                    (report.errors if strict else report.warnings).append(outcome.refused)
+                canaries += outcome.canaries
+                if outcome.instance is not None:
+                    instances.append(outcome.instance)
+                    report.bytes_in += outcome.instance.bytes_in
+                    report.bytes_out += outcome.bytes_out
+                ui.advance()
+        finally:
+            executor.shutdown(wait=True, cancel_futures=True)
+        mb = report.bytes_in / 1e6
+        detail.append(
+            f"{sum(i.frames for i in instances)} frames, {mb:.1f} MB -> "
+            f"{report.bytes_out / 1e6:.1f} MB ({report.ratio:.2f}x)"
+        )
+
+    with _stage(report, ui, "write", None) as detail:
+        studies = _group_by_case(site, instances, report)
+        write_dicomweb(studies, tmp)
+        write_thumbnails(studies, tmp)
+        detail.append(f"{len(studies)} studies")
+
+    report.cases = len({s.case for s in studies})
+    report.studies = len(studies)
+    report.series = sum(len(s.series) for s in studies)
+    report.instances = sum(len(s.instances) for s in studies)
+    report.frames = sum(i.frames for s in studies for i in s.instances)
+
+    if use_deid:
+        with _stage(report, ui, "sweep", None) as detail:
+            hits = Sweeper(canaries).scan_tree(tmp)
+            for hit in hits[:50]:
+                report.errors.append(
+                    f"identifying data would be published: {hit.path}: {hit.value!s} "
+                    f"from {hit.canary.attribute} of {hit.canary.source}"
+                )
+            detail.append(f"{len(set(canaries))} values checked, {len(hits)} found")
+    else:
+        report.warnings.append("de-identification is OFF (--no-deid): inputs must be public data")
+
+    files = [p for p in tmp.rglob("*") if p.is_file()]
+    report.files_out = len(files)
+    report.size_out = sum(p.stat().st_size for p in files)
+
+
+def _group_by_case(site: Site, instances: list[Instance], report: BuildReport) -> list[Study]:
+    studies = group(instances)
+    owner: dict[str, str] = {}
+    kept = []
+    for study in studies:
+        if study.uid in owner:
+            continue
+        owner[study.uid] = study.case
+        kept.append(study)
+    for inst in instances:
+        if owner.get(inst.study_uid) not in (None, inst.case):
+            report.errors.append(
+                f'case "{inst.case}": {inst.source} belongs to a study already published by case '
+                f'"{owner[inst.study_uid]}"; a study can be in one case only'
+            )
+            break
+    for case in site.cases:
+        if case.slug not in {s.case for s in kept} and not any(
+            case.slug in e for e in report.errors
+        ):
+            report.errors.append(f'{case.file}: case "{case.slug}": no image could be published')
+    return kept

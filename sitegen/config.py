@@ -1,0 +1,467 @@
+"""site.toml and case files -> a validated `Site`, with every problem reported at once.
+
+Modelled on MkDocs' config schema: each key is checked, and all problems are collected and
+raised together in one `ConfigError`, each naming the file, the key and the reason.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised only on Python 3.10
+    import tomli as tomllib
+
+SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+FRAME_CODECS = ("htj2k", "jpegls", "raw")
+BURNED_IN = ("refuse", "mask", "allow")
+DEID_OPTIONS = (
+    "retain-patient-characteristics",
+    "retain-modified-dates",
+    "clean-descriptors",
+    "retain-device-identity",
+    "retain-uids",
+    "retain-safe-private",
+)
+DEFAULT_DEID_OPTIONS = ("retain-modified-dates", "clean-descriptors")
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One configuration mistake: where it is and how to fix it."""
+
+    file: str
+    key: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}: {self.key}: {self.message}" if self.key else f"{self.file}: {self.message}"
+
+
+class ConfigError(Exception):
+    """All problems found in a configuration, reported together."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        files = sorted({p.file for p in problems})
+        n = len(problems)
+        super().__init__(f"{', '.join(files)} has {n} problem{'s' if n != 1 else ''}")
+
+
+@dataclass(frozen=True)
+class SiteSettings:
+    title: str
+    base_url: str = "/"
+    url: str = ""
+    out_dir: str = "public"
+    author: str = ""
+    license: str = ""
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class BuildSettings:
+    workers: int = 0
+    frames: str = "htj2k"
+    lossy: int | None = None
+
+
+@dataclass(frozen=True)
+class DeidSettings:
+    enabled: bool = True
+    profile: str = "basic"
+    options: tuple[str, ...] = DEFAULT_DEID_OPTIONS
+    key_file: str = ".sitegen/key"
+    burned_in: str = "refuse"
+
+
+@dataclass(frozen=True)
+class OhifSettings:
+    enabled: bool = False
+    version: str = "3.13.2"
+    data_source: str = "auto"
+    user_config: str = ""
+    keep: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Mask:
+    series: int
+    rect: tuple[int, int, int, int]
+
+
+@dataclass(frozen=True)
+class Case:
+    slug: str
+    title: str
+    source: str
+    file: str = ""
+    history: str = ""
+    findings: str = ""
+    diagnosis: str = ""
+    discussion: str = ""
+    tags: tuple[str, ...] = ()
+    unknown: bool = False
+    view: dict[str, Any] = field(default_factory=dict)
+    annotations: tuple[dict[str, Any], ...] = ()
+    auth: dict[str, str] = field(default_factory=dict)
+    burned_in: str = ""
+    masks: tuple[Mask, ...] = ()
+    study_description: str = ""
+
+    def is_sample(self) -> bool:
+        return self.source.startswith("sample:")
+
+    def is_url(self) -> bool:
+        return self.source.startswith(("http://", "https://", "dicomweb+http"))
+
+
+@dataclass(frozen=True)
+class Site:
+    root: Path
+    config_file: Path
+    site: SiteSettings
+    build: BuildSettings
+    deid: DeidSettings
+    ohif: OhifSettings
+    cases: tuple[Case, ...]
+
+    def source_path(self, case: Case) -> Path:
+        """The local path a non-sample, non-URL case source points at."""
+        return (self.root / case.source).resolve()
+
+    def out_path(self) -> Path:
+        return (self.root / self.site.out_dir).resolve()
+
+
+# --- schema ----------------------------------------------------------------------------------
+# Each section maps key -> (accepted python types, human type name).
+_STR = ((str,), "a string")
+_BOOL = ((bool,), "true or false")
+_INT = ((int,), "an integer")
+_LIST = ((list,), "a list")
+_TABLE = ((dict,), "a table")
+
+SECTIONS: dict[str, dict[str, tuple[tuple[type, ...], str]]] = {
+    "site": {
+        "title": _STR, "base_url": _STR, "url": _STR, "out_dir": _STR, "author": _STR,
+        "license": _STR, "description": _STR,
+    },
+    "build": {"workers": _INT, "frames": _STR, "lossy": ((bool, int), "false or a quality 1-100")},
+    "deid": {
+        "enabled": _BOOL, "profile": _STR, "options": _LIST, "key_file": _STR, "burned_in": _STR,
+    },
+    "ohif": {
+        "enabled": _BOOL, "version": _STR, "data_source": _STR, "user_config": _STR,
+        "keep": _LIST, "oidc": _TABLE,
+    },
+}
+CASE_KEYS: dict[str, tuple[tuple[type, ...], str]] = {
+    "slug": _STR, "title": _STR, "source": _STR, "history": _STR, "findings": _STR,
+    "diagnosis": _STR, "discussion": _STR, "tags": _LIST, "unknown": _BOOL, "view": _TABLE,
+    "annotations": _LIST, "auth": _TABLE, "burned_in": _STR, "masks": _LIST,
+    "study_description": _STR,
+}
+TOP_KEYS = (*SECTIONS, "cases")
+
+
+def _hint(key: str, known: tuple[str, ...] | list[str]) -> str:
+    close = difflib.get_close_matches(key, list(known), n=1, cutoff=0.6)
+    return f'unknown key; did you mean "{close[0]}"?' if close else "unknown key"
+
+
+class _Checker:
+    """Collects problems while reading one TOML table."""
+
+    def __init__(self, file: str) -> None:
+        self.file = file
+        self.problems: list[Problem] = []
+
+    def add(self, key: str, message: str) -> None:
+        self.problems.append(Problem(self.file, key, message))
+
+    def table(
+        self, data: dict[str, Any], schema: dict[str, tuple[tuple[type, ...], str]], prefix: str
+    ) -> dict[str, Any]:
+        """Type-check `data` against `schema`; returns only the well-typed known keys."""
+        good: dict[str, Any] = {}
+        for key, value in data.items():
+            where = f"{prefix}.{key}" if prefix else key
+            if key not in schema:
+                self.add(where, _hint(key, list(schema)))
+                continue
+            types, name = schema[key]
+            is_bool = isinstance(value, bool)
+            if not isinstance(value, types) or (is_bool and bool not in types):
+                self.add(where, f"{value!r} is not {name}")
+                continue
+            good[key] = value
+        return good
+
+
+def load_config(path: str | Path) -> Site:
+    """Read and validate a site configuration; raises ConfigError listing every problem."""
+    config_file = Path(path).resolve()
+    label = _label(config_file)
+    if not config_file.is_file():
+        raise ConfigError([Problem(label, "", "no such file")])
+    try:
+        data = tomllib.loads(config_file.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError([Problem(label, "", f"not valid TOML: {exc}")]) from None
+    return parse_config(data, config_file)
+
+
+def _label(path: Path) -> str:
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def parse_config(data: dict[str, Any], config_file: Path) -> Site:
+    """Validate parsed TOML (plus cases/*/case.md beside it) into a Site."""
+    root = config_file.parent
+    chk = _Checker(_label(config_file))
+    for key in data:
+        if key not in TOP_KEYS:
+            chk.add(key, _hint(key, TOP_KEYS))
+    sections: dict[str, dict[str, Any]] = {}
+    for name, schema in SECTIONS.items():
+        raw = data.get(name, {})
+        if not isinstance(raw, dict):
+            chk.add(name, "must be a table, e.g. [" + name + "]")
+            raw = {}
+        sections[name] = chk.table(raw, schema, name)
+
+    site = _site_settings(sections["site"], chk)
+    build = _build_settings(sections["build"], chk)
+    deid = _deid_settings(sections["deid"], chk)
+    ohif = _ohif_settings(sections["ohif"], chk)
+
+    raw_cases = data.get("cases", [])
+    if not isinstance(raw_cases, list):
+        chk.add("cases", "must be an array of tables: [[cases]]")
+        raw_cases = []
+    cases: list[Case] = []
+    problems = list(chk.problems)
+    for i, raw in enumerate(raw_cases):
+        c = _Checker(chk.file)
+        if not isinstance(raw, dict):
+            c.add(f"cases[{i}]", "must be a table")
+        else:
+            case = _case(raw, f"cases[{i}]", c, root, config_file, slug=None)
+            if case is not None:
+                cases.append(case)
+        problems += c.problems
+    for case_md in sorted((root / "cases").glob("*/case.md")):
+        c = _Checker(_label(case_md))
+        case = _case_from_markdown(case_md, c, root)
+        if case is not None:
+            cases.append(case)
+        problems += c.problems
+
+    seen: set[str] = set()
+    for case in cases:
+        if case.slug in seen:
+            problems.append(Problem(case.file, "slug", f'"{case.slug}" is used by two cases'))
+        seen.add(case.slug)
+    if problems:
+        raise ConfigError(problems)
+    return Site(root, config_file, site, build, deid, ohif, tuple(cases))
+
+
+def _site_settings(raw: dict[str, Any], chk: _Checker) -> SiteSettings:
+    if "title" not in raw:
+        chk.add("site.title", "required: the site's title")
+    base = raw.get("base_url", "/")
+    if not base.startswith("/"):
+        chk.add("site.base_url", f'"{base}" must start with "/" (e.g. "/teaching/")')
+    base = normalize_base_url(base)
+    url = raw.get("url", "")
+    if url and not re.match(r"^https?://", url):
+        chk.add("site.url", f'"{url}" must be an absolute http(s) URL')
+    if url and not url.endswith("/"):
+        url += "/"
+    out_dir = raw.get("out_dir", "public")
+    if not out_dir or out_dir in (".", "..") or Path(out_dir).is_absolute() and out_dir == "/":
+        chk.add("site.out_dir", f'"{out_dir}" cannot be the site folder itself')
+    fields = {k: v for k, v in raw.items() if k not in ("base_url", "url")}
+    return SiteSettings(**{"title": "", **fields, "base_url": base, "url": url})
+
+
+def normalize_base_url(base: str) -> str:
+    """'/teaching' and 'teaching/' both become '/teaching/'."""
+    base = "/" + base.strip("/")
+    return base if base == "/" else base + "/"
+
+
+def _build_settings(raw: dict[str, Any], chk: _Checker) -> BuildSettings:
+    frames = raw.get("frames", "htj2k")
+    if frames not in FRAME_CODECS:
+        chk.add("build.frames", f'"{frames}" must be one of {", ".join(FRAME_CODECS)}')
+    workers = raw.get("workers", 0)
+    if workers < 0:
+        chk.add("build.workers", f"{workers} must be 0 (all cores) or more")
+    lossy = raw.get("lossy", False)
+    if lossy is True or (not isinstance(lossy, bool) and not 1 <= lossy <= 100):
+        chk.add("build.lossy", f"{lossy!r} must be false or a quality from 1 to 100")
+        lossy = False
+    return BuildSettings(workers=workers, frames=frames, lossy=None if lossy is False else lossy)
+
+
+def _deid_settings(raw: dict[str, Any], chk: _Checker) -> DeidSettings:
+    options = raw.get("options", list(DEFAULT_DEID_OPTIONS))
+    for opt in options:
+        if opt not in DEID_OPTIONS:
+            close = difflib.get_close_matches(str(opt), DEID_OPTIONS, n=1)
+            hint = f'; did you mean "{close[0]}"?' if close else ""
+            chk.add("deid.options", f'unknown option "{opt}"{hint}')
+    if raw.get("profile", "basic") != "basic":
+        chk.add("deid.profile", '"basic" is the only profile')
+    burned = raw.get("burned_in", "refuse")
+    if burned not in BURNED_IN:
+        chk.add("deid.burned_in", f'"{burned}" must be one of {", ".join(BURNED_IN)}')
+    return DeidSettings(
+        enabled=raw.get("enabled", True),
+        options=tuple(str(o) for o in options),
+        key_file=raw.get("key_file", ".sitegen/key"),
+        burned_in=burned,
+    )
+
+
+def _ohif_settings(raw: dict[str, Any], chk: _Checker) -> OhifSettings:
+    source = raw.get("data_source", "auto")
+    if source not in ("auto", "dicomweb", "dicomjson"):
+        chk.add("ohif.data_source", f'"{source}" must be auto, dicomweb or dicomjson')
+    return OhifSettings(
+        enabled=raw.get("enabled", False),
+        version=raw.get("version", "3.13.2"),
+        data_source=source,
+        user_config=raw.get("user_config", ""),
+        keep=tuple(str(k) for k in raw.get("keep", [])),
+    )
+
+
+def suggest_slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "case"
+
+
+def _case(
+    raw: dict[str, Any], prefix: str, chk: _Checker, root: Path, file: Path, slug: str | None
+) -> Case | None:
+    """Validate one case table. `slug` is given for case.md files (the folder name)."""
+    schema = {k: v for k, v in CASE_KEYS.items() if not (slug and k == "slug")}
+    good = chk.table(raw, schema, prefix)
+    prefix = prefix + "." if prefix else ""
+    n_before = len(chk.problems)
+    slug = slug if slug is not None else good.get("slug")
+    if slug is None:
+        if "slug" not in raw:
+            chk.add(f"{prefix}slug", "required: lowercase letters, digits and '-'")
+    elif not SLUG_RE.match(slug):
+        chk.add(
+            f"{prefix}slug",
+            f'"{slug}": use lowercase letters, digits and \'-\' (e.g. "{suggest_slug(slug)}")',
+        )
+    if "title" not in raw:
+        chk.add(f"{prefix}title", "required")
+    source = good.get("source")
+    if source is None and "source" not in raw:
+        chk.add(f"{prefix}source", "required: a folder, file, .zip, DICOMDIR or sample:NAME")
+    elif source is not None:
+        _check_source(source, f"{prefix}source", chk, root)
+    burned = good.get("burned_in", "")
+    if burned and burned not in BURNED_IN:
+        chk.add(f"{prefix}burned_in", f'"{burned}" must be one of {", ".join(BURNED_IN)}')
+    tags = good.get("tags", [])
+    if not all(isinstance(t, str) for t in tags):
+        chk.add(f"{prefix}tags", "must be a list of strings")
+        tags = []
+    masks = _masks(good.get("masks", []), f"{prefix}masks", chk)
+    annotations = good.get("annotations", [])
+    if not all(isinstance(a, dict) for a in annotations):
+        chk.add(f"{prefix}annotations", "must be a list of tables")
+        annotations = []
+    auth = good.get("auth", {})
+    for key in auth:
+        if key not in ("bearer_env", "basic_user_env", "basic_password_env", "ca_bundle"):
+            chk.add(f"{prefix}auth.{key}", _hint(key, ["bearer_env", "basic_user_env"]))
+    if len(chk.problems) != n_before or slug is None or source is None:
+        return None
+    label = _label(file)
+    return Case(
+        slug=slug,
+        title=good["title"],
+        source=source,
+        file=label,
+        history=good.get("history", ""),
+        findings=good.get("findings", ""),
+        diagnosis=good.get("diagnosis", ""),
+        discussion=good.get("discussion", ""),
+        tags=tuple(tags),
+        unknown=good.get("unknown", False),
+        view=good.get("view", {}),
+        annotations=tuple(annotations),
+        auth={k: str(v) for k, v in auth.items()},
+        burned_in=burned,
+        masks=masks,
+        study_description=good.get("study_description", ""),
+    )
+
+
+def _check_source(source: str, key: str, chk: _Checker, root: Path) -> None:
+    if source.startswith("sample:"):
+        from .sources.sample import sample_names
+
+        name = source.removeprefix("sample:")
+        if name not in sample_names():
+            chk.add(key, f'"{source}": unknown sample; known: {", ".join(sample_names())}')
+    elif re.match(r"^(dicomweb\+)?https?://", source):
+        chk.add(key, f'"{source}": DICOMweb sources are not supported yet')
+    elif not (root / source).exists():
+        chk.add(key, f'"{source}": no such file or folder')
+
+
+def _masks(raw: list[Any], key: str, chk: _Checker) -> tuple[Mask, ...]:
+    masks = []
+    for i, m in enumerate(raw):
+        rect = m.get("rect") if isinstance(m, dict) else None
+        series = m.get("series", 0) if isinstance(m, dict) else None
+        if (
+            not isinstance(rect, list)
+            or len(rect) != 4
+            or not all(isinstance(v, int) and v >= 0 for v in rect)
+            or not isinstance(series, int)
+        ):
+            chk.add(f"{key}[{i}]", "must be { series = N, rect = [x, y, width, height] }")
+            continue
+        masks.append(Mask(series, (rect[0], rect[1], rect[2], rect[3])))
+    return tuple(masks)
+
+
+def _case_from_markdown(case_md: Path, chk: _Checker, root: Path) -> Case | None:
+    """cases/<slug>/case.md: TOML front matter between +++ lines, Markdown body = discussion."""
+    text = case_md.read_text(encoding="utf-8")
+    match = re.match(r"^\+\+\+\s*\n(.*?)\n\+\+\+\s*(?:\n|$)(.*)$", text, re.S)
+    if not match:
+        chk.add("", "must start with TOML front matter between +++ lines")
+        return None
+    try:
+        front = tomllib.loads(match.group(1))
+    except tomllib.TOMLDecodeError as exc:
+        chk.add("", f"front matter is not valid TOML: {exc}")
+        return None
+    body = match.group(2).strip()
+    if body and "discussion" not in front:
+        front["discussion"] = body
+    folder = case_md.parent
+    if "source" not in front:
+        front["source"] = str(folder.relative_to(root))
+    return _case(front, "", chk, root, case_md, slug=folder.name)

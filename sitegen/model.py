@@ -1,0 +1,135 @@
+"""Studies -> series -> instances, in display order, and the paths of the published tree.
+
+Instances arrive as small records from the worker processes; this module groups and sorts
+them. It is pure: no I/O.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+UID_RE = re.compile(r"^[0-9]+(\.[0-9]+)*$")
+
+
+def check_uid(uid: str) -> str:
+    """Only validated UIDs ever become path components."""
+    if len(uid) > 64 or not UID_RE.match(uid):
+        raise ValueError(f"not a valid UID for a path: {uid[:70]!r}")
+    return uid
+
+
+def series_dir(study_uid: str, series_uid: str) -> str:
+    """The series folder below public/, e.g. dicomweb/studies/<S>/series/<R>."""
+    return f"dicomweb/studies/{check_uid(study_uid)}/series/{check_uid(series_uid)}"
+
+
+def frame_path(study_uid: str, series_uid: str, sop_uid: str, number: int) -> str:
+    """One frame's file below public/ (frames are numbered from 1, as in WADO-RS)."""
+    return f"{series_dir(study_uid, series_uid)}/instances/{check_uid(sop_uid)}/frames/{number}"
+
+
+@dataclass
+class Instance:
+    """One published instance: what the writers need, without any pixels."""
+
+    study_uid: str
+    series_uid: str
+    sop_uid: str
+    case: str
+    source: str  # input label, for messages
+    metadata: dict[str, Any]  # DICOM JSON (PS3.18 F.2) of the de-identified instance
+    frame_sizes: list[int]  # bytes of frames/1..n
+    transfer_syntax: str
+    instance_number: int | None = None
+    position: tuple[float, ...] | None = None  # ImagePositionPatient of the first frame
+    orientation: tuple[float, ...] | None = None  # ImageOrientationPatient
+    series_number: int | None = None
+    bytes_in: int = 0
+
+    @property
+    def frames(self) -> int:
+        return len(self.frame_sizes)
+
+
+@dataclass
+class Series:
+    uid: str
+    study_uid: str
+    instances: list[Instance] = field(default_factory=list)
+
+    @property
+    def number(self) -> int | None:
+        return self.instances[0].series_number if self.instances else None
+
+    @property
+    def frames(self) -> int:
+        return sum(i.frames for i in self.instances)
+
+
+@dataclass
+class Study:
+    uid: str
+    case: str
+    series: list[Series] = field(default_factory=list)
+
+    @property
+    def instances(self) -> list[Instance]:
+        return [i for s in self.series for i in s.instances]
+
+
+def slice_normal(orientation: tuple[float, ...]) -> tuple[float, float, float]:
+    """The cross product of the row and column direction cosines."""
+    r, c = orientation[:3], orientation[3:6]
+    return (
+        r[1] * c[2] - r[2] * c[1],
+        r[2] * c[0] - r[0] * c[2],
+        r[0] * c[1] - r[1] * c[0],
+    )
+
+
+def sort_instances(instances: list[Instance]) -> list[Instance]:
+    """Sort by position along the slice normal when every instance has geometry in one
+    orientation; else by InstanceNumber. SOP Instance UID breaks ties, so order is stable."""
+    geo = [i for i in instances if i.position is not None and i.orientation is not None]
+    if instances and len(geo) == len(instances):
+        first = instances[0].orientation
+        assert first is not None
+        same = all(
+            max(abs(a - b) for a, b in zip(i.orientation or (), first, strict=False)) < 1e-3
+            for i in instances
+        )
+        if same:
+            n = slice_normal(first)
+
+            def along(i: Instance) -> tuple[float, str]:
+                p = i.position or (0.0, 0.0, 0.0)
+                return (sum(a * b for a, b in zip(p, n, strict=False)), i.sop_uid)
+
+            return sorted(instances, key=along)
+    return sorted(
+        instances,
+        key=lambda i: (i.instance_number is None, i.instance_number or 0, i.sop_uid),
+    )
+
+
+def group(instances: list[Instance]) -> list[Study]:
+    """Group instances into studies and series. Series are ordered by SeriesNumber,
+    studies by their first appearance; instances within a series by `sort_instances`."""
+    by_study: dict[str, dict[str, list[Instance]]] = defaultdict(lambda: defaultdict(list))
+    case_of: dict[str, str] = {}
+    seen: set[str] = set()
+    for inst in instances:
+        if inst.sop_uid in seen:
+            continue  # the same instance twice in the inputs: publish it once
+        seen.add(inst.sop_uid)
+        by_study[inst.study_uid][inst.series_uid].append(inst)
+        case_of.setdefault(inst.study_uid, inst.case)
+    studies = []
+    for study_uid, series_map in by_study.items():
+        series = [Series(uid, study_uid, sort_instances(insts)) for uid, insts in series_map.items()]
+        series.sort(key=lambda s: (s.number is None, s.number or 0, s.uid))
+        studies.append(Study(study_uid, case_of[study_uid], series))
+    return studies

@@ -1,0 +1,85 @@
+"""Small images drawn from published frames: series thumbnails.
+
+Runs in the parent after the workers: it decodes one frame per series back from the
+published frame file, so it sees exactly what a viewer will.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from . import pixels
+from .model import Series, Study, frame_path, series_dir
+
+
+def _values(meta: dict[str, Any], tag: str) -> list[Any] | None:
+    """A value from the top level, else from the first item of the functional groups."""
+    if tag in meta and meta[tag].get("Value"):
+        return meta[tag]["Value"]
+    for groups in ("52009229", "52009230"):  # shared, then per-frame functional groups
+        for item in meta.get(groups, {}).get("Value", [])[:1]:
+            for seq in item.values():
+                for sub in seq.get("Value", [])[:1] if seq.get("vr") == "SQ" else []:
+                    if tag in sub and sub[tag].get("Value"):
+                        return sub[tag]["Value"]
+    return None
+
+
+def _number(meta: dict[str, Any], tag: str, default: float | None = None) -> float | None:
+    v = _values(meta, tag)
+    try:
+        return float(v[0]) if v else default
+    except (TypeError, ValueError):
+        return default
+
+
+def layout_from_metadata(meta: dict[str, Any]) -> pixels.PixelLayout:
+    """The published frames' layout, read back from the instance's DICOM JSON."""
+
+    def num(tag: str, default: int = 0) -> int:
+        value = _number(meta, tag)
+        return int(value) if value is not None else default
+
+    return pixels.PixelLayout(
+        rows=num("00280010"),
+        columns=num("00280011"),
+        samples_per_pixel=num("00280002", 1),
+        bits_allocated=num("00280100", 8),
+        bits_stored=num("00280101", 8),
+        high_bit=num("00280102", 7),
+        pixel_representation=num("00280103"),
+        photometric=str((_values(meta, "00280004") or ["MONOCHROME2"])[0]),
+        planar_configuration=num("00280006"),
+    )
+
+
+def window_of(meta: dict[str, Any]) -> tuple[float, float] | None:
+    center, width = _number(meta, "00281050"), _number(meta, "00281051")
+    return (center, width) if center is not None and width else None
+
+
+def rescale_of(meta: dict[str, Any]) -> tuple[float, float]:
+    slope = _number(meta, "00281053", 1.0) or 1.0
+    intercept = _number(meta, "00281052", 0.0) or 0.0
+    return slope, intercept
+
+
+def middle_frame(series: Series) -> tuple[Any, int]:
+    """The instance and frame number (1-based) in the middle of the series' display order."""
+    frames = [(inst, n) for inst in series.instances for n in range(1, inst.frames + 1)]
+    return frames[len(frames) // 2]
+
+
+def write_thumbnails(studies: list[Study], out: Path) -> None:
+    for study in studies:
+        for series in study.series:
+            inst, n = middle_frame(series)
+            layout = layout_from_metadata(inst.metadata)
+            data = (out / frame_path(study.uid, series.uid, inst.sop_uid, n)).read_bytes()
+            frame = pixels.decode_frame(data, inst.transfer_syntax, layout)
+            slope, intercept = rescale_of(inst.metadata)
+            jpeg = pixels.thumbnail_jpeg(
+                frame, layout, slope=slope, intercept=intercept, window=window_of(inst.metadata)
+            )
+            (out / series_dir(study.uid, series.uid) / "thumbnail").write_bytes(jpeg)

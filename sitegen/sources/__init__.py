@@ -1,0 +1,54 @@
+"""Where DICOM comes from: a folder, a file, a .zip, a DICOMDIR or a built-in sample.
+
+`find_items` lists a case's inputs as `SourceItem`s: small picklable references that a worker
+process opens by itself, so file contents never travel between processes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ._items import SourceItem
+from .folder import scan_folder
+from .zip import scan_zip
+
+__all__ = ["SourceItem", "SourceScan", "find_items"]
+
+
+@dataclass
+class SourceScan:
+    """What a source holds: the DICOM items, and the files passed over with the reason."""
+
+    items: list[SourceItem] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (label, reason)
+
+
+def find_items(source: str, root: Path) -> SourceScan:
+    """List the DICOM inputs of one case source (relative paths resolve against `root`)."""
+    if source.startswith("sample:"):
+        from .sample import sample_size
+
+        name = source.removeprefix("sample:")
+        return SourceScan(
+            [SourceItem("sample", name, str(i), f"{source}#{i + 1}", "") for i in range(sample_size(name))]
+        )
+    path = (root / source).resolve()
+    items: list[SourceItem] = []
+    skipped: list[tuple[str, str]] = []
+    if path.is_dir():
+        scan_folder(path, _label(path, root), items, skipped)
+    elif path.suffix.lower() == ".zip":
+        scan_zip(path, _label(path, root), items, skipped)
+    elif path.is_file():
+        scan_folder(path, _label(path, root), items, skipped)
+    else:
+        skipped.append((_label(path, root), "no such file or folder"))
+    return SourceScan(items, skipped)
+
+
+def _label(path: Path, root: Path) -> str:
+    try:
+        return str(path.relative_to(root))
+    except ValueError:
+        return str(path)

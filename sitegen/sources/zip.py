@@ -1,0 +1,65 @@
+"""Zip archives, read in place: nothing is extracted to disk."""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path, PurePosixPath
+
+from .. import limits
+from ._items import SourceItem
+from .folder import is_dicom_header
+
+
+class UnsafeZipError(ValueError):
+    """The archive as a whole is refused (a zip bomb, or not a zip)."""
+
+
+def _unsafe_name(name: str) -> str | None:
+    """Why a member name is refused, or None when it is a plain relative path."""
+    p = PurePosixPath(name.replace("\\", "/"))
+    if p.is_absolute() or name.startswith(("/", "\\")) or (len(name) > 1 and name[1] == ":"):
+        return "absolute path in zip, refused"
+    if ".." in p.parts:
+        return "path traversal ('..') in zip, refused"
+    return None
+
+
+def scan_zip(path: Path, label: str, items: list[SourceItem], skipped: list[tuple[str, str]]) -> None:
+    try:
+        zf = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise UnsafeZipError(f"{label}: not a readable zip: {exc}") from None
+    with zf:
+        infos = [i for i in zf.infolist() if not i.is_dir()]
+        if len(infos) > limits.MAX_ZIP_MEMBERS:
+            raise UnsafeZipError(f"{label}: {len(infos)} members is over the limit")
+        total = sum(i.file_size for i in infos)
+        if total > limits.MAX_ZIP_TOTAL:
+            raise UnsafeZipError(
+                f"{label}: {total} bytes uncompressed is over the {limits.MAX_ZIP_TOTAL} limit"
+            )
+        for info in sorted(infos, key=lambda i: i.filename):
+            where = f"{label}!{info.filename}"
+            reason = _unsafe_name(info.filename)
+            if reason is None and info.file_size > limits.MAX_ZIP_RATIO * max(info.compress_size, 1):
+                reason = "compression ratio too high (zip bomb?), refused"
+            if reason is None and info.file_size > limits.MAX_ZIP_MEMBER:
+                reason = "member too large, refused"
+            if reason:
+                skipped.append((where, reason))
+                continue
+            name = PurePosixPath(info.filename).name
+            if name.startswith(".") or "__MACOSX" in info.filename:
+                continue
+            try:
+                with zf.open(info) as fh:
+                    head = fh.read(132)
+            except (zipfile.BadZipFile, OSError, RuntimeError) as exc:
+                skipped.append((where, f"cannot read from zip: {exc}"))
+                continue
+            if not is_dicom_header(head):
+                skipped.append((where, "not DICOM (no DICM marker at byte 128), skipped"))
+                continue
+            if name.upper() == "DICOMDIR":
+                continue
+            items.append(SourceItem("zip", str(path), info.filename, where, info.filename))

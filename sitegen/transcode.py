@@ -1,0 +1,229 @@
+"""Per-instance work, run in worker processes: read -> de-identify -> decode -> encode -> write.
+
+Each worker opens its own input, writes its own frame files into the build's temporary
+output folder and returns only a small `Outcome` (DICOM JSON, frame sizes, warnings,
+canaries) to the parent, so memory stays bounded whatever the size of the study.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from pydicom.dataset import Dataset
+
+from . import pixels
+from .deid import Canary, Deidentifier, apply_mask, burned_in_reason, refuse_reason
+from .model import Instance, check_uid, frame_path
+from .sources import SourceItem
+
+
+@dataclass(frozen=True)
+class Job:
+    """Everything a worker needs for one case; small and picklable."""
+
+    out_dir: str
+    case: str
+    codec: pixels.FrameCodec
+    deid: Deidentifier | None  # None only with --no-deid
+    patient_label: str
+    study_description: str | None = None
+    burned_in: str = "refuse"  # "refuse" | "mask" | "allow"
+    masks: tuple[tuple[int, tuple[int, int, int, int]], ...] = ()  # (series number, rect)
+    verify: bool = True  # decode the first frame again and compare (lossless only)
+
+
+@dataclass
+class Outcome:
+    """What one input gave: an instance, or the reason it was passed over."""
+
+    label: str
+    instance: Instance | None = None
+    warnings: list[str] = field(default_factory=list)
+    refused: str | None = None  # a privacy refusal: an error with --strict, a warning otherwise
+    canaries: list[Canary] = field(default_factory=list)
+    bytes_out: int = 0
+    actions: dict[str, int] = field(default_factory=dict)
+
+
+def run(item: SourceItem, job: Job) -> Outcome:
+    """Process one input; never raises for bad input (the reason goes into the Outcome)."""
+    out = Outcome(item.label)
+    try:
+        _run(item, job, out)
+    except Exception as exc:  # one bad file never kills the build
+        out.instance = None
+        out.warnings.append(f"{item.label}: {_reason(exc)}, skipped")
+    return out
+
+
+def _reason(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def _run(item: SourceItem, job: Job, out: Outcome) -> None:
+    try:
+        ds = item.open_dataset()
+    except Exception as exc:
+        out.warnings.append(f"{item.label}: unreadable DICOM ({_reason(exc)}), skipped")
+        return
+    if "PixelData" not in ds:
+        sop_class = getattr(ds.get("SOPClassUID"), "name", ds.get("SOPClassUID", "unknown"))
+        out.warnings.append(f"{item.label}: no image ({sop_class}), skipped")
+        return
+    series_number = _int(ds.get("SeriesNumber"))
+    masks = [rect for number, rect in job.masks if number in (0, series_number)]
+    if job.deid is not None:
+        reason = refuse_reason(ds)
+        if reason:
+            out.refused = f"{item.label}: refused: {reason}"
+            return
+        reason = burned_in_reason(ds)
+        if reason and job.burned_in == "refuse":
+            out.refused = (
+                f"{item.label}: refused: {reason} "
+                '(set burned_in = "mask" with masks, or "allow" if you have checked the pixels)'
+            )
+            return
+        if reason and job.burned_in == "mask" and not masks:
+            out.refused = f"{item.label}: refused: {reason}; burned_in = \"mask\" but no mask "
+            out.refused += f"covers series {series_number}"
+            return
+        out.canaries += job.deid.path_canaries(item.relative, item.label)
+        result = job.deid.deidentify(
+            ds,
+            source=item.label,
+            patient_label=job.patient_label,
+            study_description=job.study_description,
+        )
+        ds = result.dataset
+        out.canaries += result.canaries
+        out.actions = dict(result.actions)
+    if job.deid is None or job.burned_in != "mask":
+        masks = []
+
+    study, series, sop = (
+        check_uid(str(ds.StudyInstanceUID)),
+        check_uid(str(ds.SeriesInstanceUID)),
+        check_uid(str(ds.SOPInstanceUID)),
+    )
+    layout = pixels.output_layout(ds)
+    root = Path(job.out_dir)
+    sizes: list[int] = []
+    kept: list[int] = []
+    ts = ""
+    for index, frame, reason in pixels.iter_frames(ds):
+        if frame is None:
+            out.warnings.append(f"{item.label}: frame {index + 1}: cannot decode ({reason}), skipped")
+            continue
+        if masks:
+            frame = apply_mask(frame, masks, layout.photometric)
+        data, ts = pixels.encode_frame(frame, layout, job.codec)
+        if job.verify and not kept and job.codec.lossy is None:
+            back = pixels.decode_frame(data, ts, layout)
+            if not np.array_equal(back.reshape(frame.shape), frame):
+                raise RuntimeError(f"frame {index + 1} did not round-trip losslessly")
+        kept.append(index)
+        _write(root / frame_path(study, series, sop, len(kept)), data)
+        sizes.append(len(data))
+    if not kept:
+        out.warnings.append(f"{item.label}: no frame could be decoded, skipped")
+        return
+    _drop_frames(ds, kept)
+    metadata = _metadata(ds, sop, ts, pixels.metadata_updates(layout, job.codec))
+    position, orientation = _geometry(ds)
+    out.instance = Instance(
+        study_uid=study,
+        series_uid=series,
+        sop_uid=sop,
+        case=job.case,
+        source=item.label,
+        metadata=metadata,
+        frame_sizes=sizes,
+        transfer_syntax=ts,
+        instance_number=_int(ds.get("InstanceNumber")),
+        position=position,
+        orientation=orientation,
+        series_number=series_number,
+        bytes_in=item.size(),
+    )
+    out.bytes_out = sum(sizes)
+
+
+def _write(path: Path, data: bytes) -> None:
+    """Write through a temporary name so a file is either whole or absent."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(data)
+    os.replace(tmp, path)
+
+
+def _int(value: Any) -> int | None:
+    try:
+        return int(value) if value not in (None, "") else None
+    except (TypeError, ValueError):
+        return None
+
+
+def _floats(value: Any, n: int) -> tuple[float, ...] | None:
+    try:
+        out = tuple(float(v) for v in value)
+    except (TypeError, ValueError):
+        return None
+    return out if len(out) == n else None
+
+
+def _geometry(ds: Dataset) -> tuple[tuple[float, ...] | None, tuple[float, ...] | None]:
+    """ImagePositionPatient and ImageOrientationPatient, from the functional groups of an
+    enhanced multi-frame image when the top level has none."""
+    position = _floats(ds.get("ImagePositionPatient"), 3)
+    orientation = _floats(ds.get("ImageOrientationPatient"), 6)
+    for name in ("PerFrameFunctionalGroupsSequence", "SharedFunctionalGroupsSequence"):
+        groups = ds.get(name)
+        if not groups:
+            continue
+        item = groups[0]
+        if position is None and "PlanePositionSequence" in item:
+            position = _floats(item.PlanePositionSequence[0].get("ImagePositionPatient"), 3)
+        if orientation is None and "PlaneOrientationSequence" in item:
+            orientation = _floats(item.PlaneOrientationSequence[0].get("ImageOrientationPatient"), 6)
+    return position, orientation
+
+
+def _drop_frames(ds: Dataset, kept: list[int]) -> None:
+    """After undecodable frames were skipped, make the metadata describe what is published."""
+    total = _int(ds.get("NumberOfFrames")) or 1
+    if len(kept) == total:
+        return
+    if "NumberOfFrames" in ds:
+        ds.NumberOfFrames = len(kept)
+    per_frame = ds.get("PerFrameFunctionalGroupsSequence")
+    if per_frame and len(per_frame) == total:
+        ds.PerFrameFunctionalGroupsSequence = [per_frame[i] for i in kept]
+
+
+PIXEL_DATA = "7FE00010"
+
+
+def _metadata(ds: Dataset, sop: str, ts: str, updates: dict[str, object]) -> dict[str, Any]:
+    """DICOM JSON (PS3.18 F.2) for the published instance. PixelData becomes a BulkDataURI
+    relative to the series metadata URL; AvailableTransferSyntaxUID names the frames' syntax."""
+    for keyword, value in updates.items():
+        if value is None:
+            if keyword in ds:
+                delattr(ds, keyword)
+        else:
+            setattr(ds, keyword, value)
+    pixel_vr = "OW" if ts == pixels.TS_EXPLICIT_LE and int(ds.get("BitsAllocated", 8)) > 8 else "OB"
+    for tag in [t for t in ds.keys() if t >= 0x7FE00000]:  # pixel data, padding, signatures
+        del ds[tag]
+    meta = ds.to_json_dict(bulk_data_threshold=1 << 30)
+    meta[PIXEL_DATA] = {"vr": pixel_vr, "BulkDataURI": f"instances/{sop}/frames"}
+    meta["00083002"] = {"vr": "UI", "Value": [ts]}
+    return dict(sorted(meta.items()))

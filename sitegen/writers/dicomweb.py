@@ -1,0 +1,69 @@
+"""The static DICOMweb tree: QIDO study and series lists, and series metadata.
+
+Frames are written by the workers (sitegen.transcode); this writes the JSON around them.
+A static host answers `.../studies?x=y` with `.../studies/` and its index.html, so each list
+is written as both index.html and index.json holding the same JSON array.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from ..model import Series, Study, series_dir
+
+# The attributes of QIDO-RS rows that OHIF and dicomweb-client read (ARCHITECTURE.md 3a).
+STUDY_ROW = (
+    "00080005", "00080020", "00080030", "00080050", "00080090", "00081030",
+    "00100010", "00100020", "00100030", "00100040", "0020000D", "00200010",
+)
+SERIES_ROW = (
+    "00080005", "00080021", "00080031", "00080060", "0008103E", "0020000D", "0020000E",
+    "00200011",
+)
+
+
+def json_bytes(obj: Any) -> bytes:
+    """Stable, compact JSON: sorted keys, so equal inputs give equal bytes."""
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def _pick(meta: dict[str, Any], tags: tuple[str, ...]) -> dict[str, Any]:
+    return {t: meta[t] for t in tags if t in meta}
+
+
+def series_row(series: Series) -> dict[str, Any]:
+    row = _pick(series.instances[0].metadata, SERIES_ROW)
+    row["00201209"] = {"vr": "IS", "Value": [len(series.instances)]}
+    return row
+
+
+def study_row(study: Study) -> dict[str, Any]:
+    row = _pick(study.series[0].instances[0].metadata, STUDY_ROW)
+    modalities = sorted(
+        {m for s in study.series for m in s.instances[0].metadata.get("00080060", {}).get("Value", [])}
+    )
+    if modalities:
+        row["00080061"] = {"vr": "CS", "Value": modalities}
+    row["00201206"] = {"vr": "IS", "Value": [len(study.series)]}
+    row["00201208"] = {"vr": "IS", "Value": [len(study.instances)]}
+    return row
+
+
+def _write_list(folder: Path, rows: list[dict[str, Any]]) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    data = json_bytes(rows)
+    (folder / "index.json").write_bytes(data)
+    (folder / "index.html").write_bytes(data)
+
+
+def write_dicomweb(studies: list[Study], out: Path) -> None:
+    """Write the study list, each study's series list and each series' metadata."""
+    _write_list(out / "dicomweb/studies", [study_row(s) for s in studies])
+    for study in studies:
+        _write_list(out / f"dicomweb/studies/{study.uid}/series", [series_row(s) for s in study.series])
+        for series in study.series:
+            folder = out / series_dir(study.uid, series.uid)
+            folder.mkdir(parents=True, exist_ok=True)
+            (folder / "metadata").write_bytes(json_bytes([i.metadata for i in series.instances]))

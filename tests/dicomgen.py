@@ -1,0 +1,87 @@
+"""Small generated DICOM series for tests: deterministic, with known pixels and identity."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from pydicom.dataset import FileDataset, FileMetaDataset
+from pydicom.uid import CTImageStorage, ExplicitVRLittleEndian, generate_uid
+
+PATIENT = "Vandermolen^Ottoline"
+PATIENT_ID = "PID-77231904"
+
+
+def ct_slice(
+    index: int,
+    *,
+    study_uid: str,
+    series_uid: str,
+    rows: int = 24,
+    cols: int = 20,
+    z0: float = 100.0,
+    dz: float = -3.0,
+    series_number: int = 1,
+    patient: str = PATIENT,
+    patient_id: str = PATIENT_ID,
+) -> FileDataset:
+    """One signed 16-bit CT slice; pixels are a ramp plus the index, so every slice differs."""
+    meta = FileMetaDataset()
+    meta.MediaStorageSOPClassUID = CTImageStorage
+    meta.MediaStorageSOPInstanceUID = generate_uid(entropy_srcs=[series_uid, str(index)])
+    meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    ds = FileDataset("", {}, file_meta=meta, preamble=b"\0" * 128)
+    ds.SOPClassUID = CTImageStorage
+    ds.SOPInstanceUID = meta.MediaStorageSOPInstanceUID
+    ds.StudyInstanceUID = study_uid
+    ds.SeriesInstanceUID = series_uid
+    ds.FrameOfReferenceUID = generate_uid(entropy_srcs=[study_uid, "for"])
+    ds.PatientName = patient
+    ds.PatientID = patient_id
+    ds.PatientBirthDate = "19470312"
+    ds.PatientSex = "F"
+    ds.StudyDate = "20240115"
+    ds.StudyTime = "101500"
+    ds.AccessionNumber = "ACC99120034"
+    ds.InstitutionName = "Grimsworth Clinic"
+    ds.StudyDescription = "Thorax Grimsworth protocol"
+    ds.SeriesDescription = "Axial Grimsworth 3mm"
+    ds.StudyID = "STU4471"
+    ds.Modality = "CT"
+    ds.SeriesNumber = series_number
+    # shuffled instance numbers: display order must come from geometry, not from these
+    ds.InstanceNumber = (index * 7) % 11 + 1
+    ds.ImagePositionPatient = [-100.0, -100.0, z0 + dz * index]
+    ds.ImageOrientationPatient = [1.0, 0.0, 0.0, 0.0, 1.0, 0.0]
+    ds.PixelSpacing = [0.8, 0.8]
+    ds.SliceThickness = abs(dz)
+    ds.Rows, ds.Columns = rows, cols
+    ds.SamplesPerPixel = 1
+    ds.PhotometricInterpretation = "MONOCHROME2"
+    ds.BitsAllocated, ds.BitsStored, ds.HighBit = 16, 16, 15
+    ds.PixelRepresentation = 1
+    ds.RescaleIntercept, ds.RescaleSlope = -1024, 1
+    ds.WindowCenter, ds.WindowWidth = 40, 400
+    ds.PixelData = ct_pixels(index, rows, cols).tobytes()
+    return ds
+
+
+def ct_pixels(index: int, rows: int = 24, cols: int = 20) -> np.ndarray:
+    yy, xx = np.mgrid[0:rows, 0:cols]
+    return (yy * 37 + xx * 11 - 500 + index * 3).astype("<i2")
+
+
+def write_ct_series(
+    folder: Path, n: int = 5, *, study_uid: str | None = None, seed: str = "a", **kw: object
+) -> list[Path]:
+    """Write `n` slices as folder/IM0001.. with UIDs derived from `seed` (stable across runs)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    study_uid = study_uid or generate_uid(entropy_srcs=["study", seed])
+    series_uid = generate_uid(entropy_srcs=["series", seed, str(kw.get("series_number", 1))])
+    paths = []
+    for i in range(n):
+        ds = ct_slice(i, study_uid=study_uid, series_uid=series_uid, **kw)  # type: ignore[arg-type]
+        path = folder / f"IM{i + 1:04d}"
+        ds.save_as(path, enforce_file_format=True)
+        paths.append(path)
+    return paths
