@@ -161,7 +161,12 @@ def _build_into(
         if tmp.parent == key_path.parent or Path(report.out_dir) in key_path.parents:
             report.errors.append(f"deid.key_file {key_path}: must not be inside the output folder")
             return
-        deidentifier = Deidentifier(load_or_create_key(key_path), frozenset(site.deid.options))
+        try:
+            key = load_or_create_key(key_path)
+        except (OSError, ValueError) as exc:
+            report.errors.append(f"deid.key_file: {exc}")
+            return
+        deidentifier = Deidentifier(key, frozenset(site.deid.options))
     codec = pixels.FrameCodec(site.build.frames, site.build.lossy)
 
     jobs: list[tuple[Any, transcode.Job]] = []

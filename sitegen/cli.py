@@ -26,7 +26,7 @@ class RichUI:
         self.task = None
 
     def start(self, stage: str, total: int | None) -> None:
-        if self.quiet:
+        if self.quiet or not console.is_terminal:
             return
         self.progress = Progress(
             TextColumn("  {task.description:<8}"), BarColumn(), MofNCompleteColumn(),

@@ -7,6 +7,7 @@ canaries) to the parent, so memory stays bounded whatever the size of the study.
 
 from __future__ import annotations
 
+import io
 import os
 import tempfile
 from dataclasses import dataclass, field
@@ -76,6 +77,7 @@ def _run(item: SourceItem, job: Job, out: Outcome) -> None:
         sop_class = getattr(ds.get("SOPClassUID"), "name", ds.get("SOPClassUID", "unknown"))
         out.warnings.append(f"{item.label}: no image ({sop_class}), skipped")
         return
+    bytes_in = item.size() if item.kind != "sample" else _encoded_size(ds)
     series_number = _int(ds.get("SeriesNumber"))
     masks = [rect for number, rect in job.masks if number in (0, series_number)]
     if job.deid is not None:
@@ -150,7 +152,7 @@ def _run(item: SourceItem, job: Job, out: Outcome) -> None:
         position=position,
         orientation=orientation,
         series_number=series_number,
-        bytes_in=item.size(),
+        bytes_in=bytes_in,
     )
     out.bytes_out = sum(sizes)
 
@@ -162,6 +164,13 @@ def _write(path: Path, data: bytes) -> None:
     with os.fdopen(fd, "wb") as fh:
         fh.write(data)
     os.replace(tmp, path)
+
+
+def _encoded_size(ds: Dataset) -> int:
+    """The size of a generated dataset as a Part 10 file (samples have no file)."""
+    buffer = io.BytesIO()
+    ds.save_as(buffer, enforce_file_format=True)
+    return buffer.tell()
 
 
 def _int(value: Any) -> int | None:

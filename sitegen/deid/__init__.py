@@ -1,0 +1,27 @@
+"""De-identification for sitegen: PS3.15 Annex E Basic Application Confidentiality Profile.
+
+Public surface: options, the site key, the Deidentifier, refusal and burned-in checks,
+pixel masking and the canary Sweeper that checks the finished site.
+"""
+
+from ._burned_in import apply_mask, burned_in_reason, refuse_reason
+from ._canary import Canary
+from ._keys import load_or_create_key
+from ._options import DEFAULT_OPTIONS, KNOWN_OPTIONS, parse_options
+from ._profile import Deidentifier, DeidResult
+from ._sweep import Hit, Sweeper
+
+__all__ = [
+    "DEFAULT_OPTIONS",
+    "KNOWN_OPTIONS",
+    "Canary",
+    "DeidResult",
+    "Deidentifier",
+    "Hit",
+    "Sweeper",
+    "apply_mask",
+    "burned_in_reason",
+    "load_or_create_key",
+    "parse_options",
+    "refuse_reason",
+]

@@ -1,0 +1,183 @@
+"""Whole builds: the tree, bad inputs, the report, and atomic publish."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import zipfile
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from conftest import write_site
+from dicomgen import write_ct_series
+
+from sitegen.build import BuildFailed, build
+from sitegen.cli import main
+from sitegen.config import load_config
+
+KEY = b"sitegen-test-key-0123456789abcde"
+
+
+def tree(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*") if p.is_file()}
+
+
+def make_site(site_dir: Path, n: int = 4, frames: str = "raw") -> Path:
+    write_ct_series(site_dir / "cases/ct/dicom", n)
+    (site_dir / ".sitegen").mkdir(parents=True, exist_ok=True)
+    (site_dir / ".sitegen/key").write_bytes(KEY)
+    return write_site(
+        site_dir,
+        f'[build]\nframes = "{frames}"\nworkers = 1\n\n'
+        '[[cases]]\nslug = "ct-case"\ntitle = "A CT case"\nsource = "cases/ct/dicom"\n',
+    )
+
+
+def test_build_writes_the_dicomweb_tree(site_dir: Path) -> None:
+    config = make_site(site_dir)
+    report = build(load_config(config))
+    out = site_dir / "public"
+    assert report.published and report.instances == 4 and report.frames == 4
+    studies = json.loads((out / "dicomweb/studies/index.json").read_bytes())
+    assert (out / "dicomweb/studies/index.html").read_bytes() == (
+        out / "dicomweb/studies/index.json"
+    ).read_bytes()
+    (study,) = studies
+    s_uid = study["0020000D"]["Value"][0]
+    assert s_uid.startswith("2.25.")
+    assert study["00201208"]["Value"] == [4] and study["00080061"]["Value"] == ["CT"]
+    (series,) = json.loads((out / f"dicomweb/studies/{s_uid}/series/index.json").read_bytes())
+    r_uid = series["0020000E"]["Value"][0]
+    meta = json.loads((out / f"dicomweb/studies/{s_uid}/series/{r_uid}/metadata").read_bytes())
+    zs = [m["00200032"]["Value"][2] for m in meta]
+    assert zs == sorted(zs)  # display order along the slice normal, not InstanceNumber
+    for m in meta:
+        sop = m["00080018"]["Value"][0]
+        assert m["7FE00010"] == {"vr": "OW", "BulkDataURI": f"instances/{sop}/frames"}
+        assert m["00083002"]["Value"] == ["1.2.840.10008.1.2.1"]
+        frame = out / f"dicomweb/studies/{s_uid}/series/{r_uid}/instances/{sop}/frames/1"
+        assert frame.stat().st_size == 24 * 20 * 2
+    assert (out / f"dicomweb/studies/{s_uid}/series/{r_uid}/thumbnail").read_bytes()[:2] == (
+        b"\xff\xd8"
+    )
+    assert not list(site_dir.glob(".public.*tmp*"))
+
+
+def test_bad_inputs_are_skipped_with_reasons(site_dir: Path) -> None:
+    config = make_site(site_dir, 3)
+    good = site_dir / "cases/ct/dicom/IM0001"
+    (site_dir / "cases/ct/dicom/truncated.dcm").write_bytes(good.read_bytes()[:400])
+    (site_dir / "cases/ct/dicom/notes.dcm").write_text("this is text, not DICOM")
+    report = build(load_config(config))
+    assert report.published and report.instances == 3
+    text = "\n".join(report.warnings)
+    assert "cases/ct/dicom/truncated.dcm" in text
+    assert "cases/ct/dicom/notes.dcm: not DICOM" in text
+
+    with pytest.raises(BuildFailed) as info:
+        build(load_config(config), strict=True)
+    assert any("--strict" in e and "truncated.dcm" in e for e in info.value.report.errors)
+
+
+def test_empty_source_is_an_error_naming_the_case(site_dir: Path) -> None:
+    (site_dir / "empty").mkdir(parents=True)
+    config = write_site(
+        site_dir, '[[cases]]\nslug = "void"\ntitle = "Nothing"\nsource = "empty"\n'
+    )
+    result = CliRunner().invoke(main, ["build", "--config", str(config)])
+    assert result.exit_code == 1
+    assert 'case "void"' in result.output and "no DICOM images" in result.output
+    assert not (site_dir / "public").exists()
+
+
+def test_zip_with_traversal_entry(site_dir: Path) -> None:
+    files = write_ct_series(site_dir / "tmp", 2)
+    site_dir.mkdir(exist_ok=True)
+    with zipfile.ZipFile(site_dir / "case.zip", "w") as zf:
+        for f in files:
+            zf.write(f, f.name)
+        zf.writestr("../escape.dcm", files[0].read_bytes())
+    config = write_site(
+        site_dir,
+        '[build]\nframes = "raw"\n[[cases]]\nslug = "z"\ntitle = "Zip"\nsource = "case.zip"\n',
+    )
+    report = build(load_config(config), workers=1)
+    assert report.instances == 2
+    assert any("case.zip!../escape.dcm" in w and "traversal" in w for w in report.warnings)
+    assert not (site_dir.parent / "escape.dcm").exists()
+
+
+def test_failed_build_leaves_previous_output_untouched(
+    site_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = make_site(site_dir)
+    build(load_config(config))
+    before = tree(site_dir / "public")
+
+    import sitegen.build as build_module
+
+    def explode(*args: object) -> None:
+        raise OSError("disk full (simulated)")
+
+    monkeypatch.setattr(build_module, "write_dicomweb", explode)
+    write_ct_series(site_dir / "cases/ct/dicom", 6)  # the inputs changed too
+    with pytest.raises(OSError, match="disk full"):
+        build(load_config(config))
+    assert tree(site_dir / "public") == before
+    assert [p.name for p in site_dir.iterdir() if "sitegen-tmp" in p.name] == []
+
+
+def test_killed_build_leaves_previous_output_and_is_cleaned_up(site_dir: Path) -> None:
+    config = make_site(site_dir, 2)
+    build(load_config(config))
+    before = tree(site_dir / "public")
+    # a slow build: the 120-slice phantom, killed while its workers run
+    (site_dir / "site.toml").write_text(
+        config.read_text() + '\n[[cases]]\nslug = "big"\ntitle = "Big"\nsource = "sample:chest-ct"\n'
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "sitegen", "build", "--config", str(config), "--workers", "2"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+    )
+    deadline = time.time() + 60
+    while time.time() < deadline and not any(
+        "sitegen-tmp" in p.name and (p / "dicomweb").exists() for p in site_dir.iterdir()
+    ):
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert tree(site_dir / "public") == before
+    assert any("sitegen-tmp" in p.name for p in site_dir.iterdir())  # it really was mid-build
+    build(load_config(config), workers=2)  # the next build cleans up and publishes
+    assert [p.name for p in site_dir.iterdir() if "sitegen-tmp" in p.name] == []
+    assert tree(site_dir / "public") != before
+
+
+def test_cli_report_and_json(site_dir: Path) -> None:
+    config = make_site(site_dir)
+    result = CliRunner().invoke(main, ["build", "--config", str(config), "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["instances"] == 4 and report["published"] is True
+    assert set(report["seconds"]) >= {"read", "pixels", "write", "publish"}
+    assert report["bytes_in"] > report["bytes_out"] > 0
+
+
+def test_version() -> None:
+    from sitegen import __version__
+
+    result = CliRunner().invoke(main, ["--version"])
+    assert result.exit_code == 0 and __version__ in result.output
+
+
+def test_new_scaffold_builds(tmp_path: Path) -> None:
+    runner = CliRunner()
+    assert runner.invoke(main, ["new", str(tmp_path / "mysite")]).exit_code == 0
+    site = load_config(tmp_path / "mysite/site.toml")
+    assert [c.slug for c in site.cases] == ["example"]
+    assert runner.invoke(main, ["new", str(tmp_path / "mysite")]).exit_code == 2
