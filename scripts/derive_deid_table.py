@@ -122,8 +122,9 @@ def render(table: dict[str, dict[str, str]]) -> str:
     items = sorted(table.items())
     for index, (key, entry) in enumerate(items):
         comma = "," if index < len(items) - 1 else ""
-        lines.append(f"{json.dumps(key)}: {json.dumps(entry, sort_keys=True, ensure_ascii=False)}"
-                     f"{comma}")
+        lines.append(
+            f"{json.dumps(key)}: {json.dumps(entry, sort_keys=True, ensure_ascii=False)}{comma}"
+        )
     lines.append("}")
     lines.append("}")
     return "\n".join(lines) + "\n"

@@ -29,8 +29,12 @@ class RichUI:
         if self.quiet or not console.is_terminal:
             return
         self.progress = Progress(
-            TextColumn("  {task.description:<8}"), BarColumn(), MofNCompleteColumn(),
-            TimeElapsedColumn(), console=console, transient=True,
+            TextColumn("  {task.description:<8}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console,
+            transient=True,
         )
         self.progress.start()
         self.task = self.progress.add_task(stage, total=total)
@@ -67,7 +71,9 @@ def _print_report(report: BuildReport, quiet: bool) -> None:
     if not report.deid:
         console.print("[bold red]de-identification was OFF for this build[/bold red]")
     if report.errors:
-        console.print(f"[red]Error:[/red] the build failed; nothing was published ({report.out_dir})")
+        console.print(
+            f"[red]Error:[/red] the build failed; nothing was published ({report.out_dir})"
+        )
         for e in report.errors:
             console.print(f"  {e}", markup=False)
         return
@@ -81,8 +87,13 @@ def _print_report(report: BuildReport, quiet: bool) -> None:
 
 
 def run_build(
-    config: str, out: str | None, workers: int | None, strict: bool, no_deid: bool,
-    quiet: bool = False, as_json: bool = False,
+    config: str,
+    out: str | None,
+    workers: int | None,
+    strict: bool,
+    no_deid: bool,
+    quiet: bool = False,
+    as_json: bool = False,
 ) -> BuildReport:
     site = _load(config)
     if not quiet and not as_json:
@@ -92,8 +103,12 @@ def run_build(
         console.print("[bold red]--no-deid: de-identification is OFF; publish public data only[/]")
     try:
         report = build(
-            site, out_dir=Path(out) if out else None, workers=workers, strict=strict,
-            deid=not no_deid, ui=RichUI(quiet or as_json),
+            site,
+            out_dir=Path(out) if out else None,
+            workers=workers,
+            strict=strict,
+            deid=not no_deid,
+            ui=RichUI(quiet or as_json),
         )
     except BuildFailed as exc:
         report = exc.report
@@ -115,20 +130,32 @@ def main() -> None:
     """Turn DICOM studies into a static website of teaching cases."""
 
 
-_config = click.option("--config", "-c", default="site.toml", show_default=True,
-                       help="The site configuration file.")
+_config = click.option(
+    "--config", "-c", default="site.toml", show_default=True, help="The site configuration file."
+)
 
 
 @main.command("build")
 @_config
 @click.option("--out", help="Output folder (default: [site] out_dir, i.e. public/).")
-@click.option("--workers", "-j", type=click.IntRange(min=0), help="Worker processes (0 = all cores).")
+@click.option(
+    "--workers", "-j", type=click.IntRange(min=0), help="Worker processes (0 = all cores)."
+)
 @click.option("--strict", is_flag=True, help="Treat warnings (skipped files, frames) as errors.")
-@click.option("--no-deid", is_flag=True, help="Publish without de-identification (public data only).")
+@click.option(
+    "--no-deid", is_flag=True, help="Publish without de-identification (public data only)."
+)
 @click.option("--quiet", "-q", is_flag=True, help="Print only warnings and the last line.")
 @click.option("--json", "as_json", is_flag=True, help="Print the build report as JSON.")
-def build_cmd(config: str, out: str | None, workers: int | None, strict: bool, no_deid: bool,
-              quiet: bool, as_json: bool) -> None:
+def build_cmd(
+    config: str,
+    out: str | None,
+    workers: int | None,
+    strict: bool,
+    no_deid: bool,
+    quiet: bool,
+    as_json: bool,
+) -> None:
     """Build the site into public/ (atomically: a failed build publishes nothing)."""
     run_build(config, out, workers, strict, no_deid, quiet, as_json)
 
@@ -150,7 +177,9 @@ def serve_cmd(config: str, port: int, no_build: bool) -> None:
         sys.exit(1)
     server = make_server(out, port)
     host, real_port = server.server_address[:2]
-    console.print(f"serving {out} at http://{host}:{real_port}{site.site.base_url} (Ctrl-C to stop)")
+    console.print(
+        f"serving {out} at http://{host}:{real_port}{site.site.base_url} (Ctrl-C to stop)"
+    )
     try:
         server.serve_forever()
     except KeyboardInterrupt:

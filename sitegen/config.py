@@ -41,7 +41,11 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
-        return f"{self.file}: {self.key}: {self.message}" if self.key else f"{self.file}: {self.message}"
+        return (
+            f"{self.file}: {self.key}: {self.message}"
+            if self.key
+            else f"{self.file}: {self.message}"
+        )
 
 
 class ConfigError(Exception):
@@ -150,22 +154,46 @@ _TABLE = ((dict,), "a table")
 
 SECTIONS: dict[str, dict[str, tuple[tuple[type, ...], str]]] = {
     "site": {
-        "title": _STR, "base_url": _STR, "url": _STR, "out_dir": _STR, "author": _STR,
-        "license": _STR, "description": _STR,
+        "title": _STR,
+        "base_url": _STR,
+        "url": _STR,
+        "out_dir": _STR,
+        "author": _STR,
+        "license": _STR,
+        "description": _STR,
     },
     "build": {"workers": _INT, "frames": _STR, "lossy": ((bool, int), "false or a quality 1-100")},
     "deid": {
-        "enabled": _BOOL, "profile": _STR, "options": _LIST, "key_file": _STR, "burned_in": _STR,
+        "enabled": _BOOL,
+        "profile": _STR,
+        "options": _LIST,
+        "key_file": _STR,
+        "burned_in": _STR,
     },
     "ohif": {
-        "enabled": _BOOL, "version": _STR, "data_source": _STR, "user_config": _STR,
-        "keep": _LIST, "oidc": _TABLE,
+        "enabled": _BOOL,
+        "version": _STR,
+        "data_source": _STR,
+        "user_config": _STR,
+        "keep": _LIST,
+        "oidc": _TABLE,
     },
 }
 CASE_KEYS: dict[str, tuple[tuple[type, ...], str]] = {
-    "slug": _STR, "title": _STR, "source": _STR, "history": _STR, "findings": _STR,
-    "diagnosis": _STR, "discussion": _STR, "tags": _LIST, "unknown": _BOOL, "view": _TABLE,
-    "annotations": _LIST, "auth": _TABLE, "burned_in": _STR, "masks": _LIST,
+    "slug": _STR,
+    "title": _STR,
+    "source": _STR,
+    "history": _STR,
+    "findings": _STR,
+    "diagnosis": _STR,
+    "discussion": _STR,
+    "tags": _LIST,
+    "unknown": _BOOL,
+    "view": _TABLE,
+    "annotations": _LIST,
+    "auth": _TABLE,
+    "burned_in": _STR,
+    "masks": _LIST,
     "study_description": _STR,
 }
 TOP_KEYS = (*SECTIONS, "cases")

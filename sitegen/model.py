@@ -129,7 +129,9 @@ def group(instances: list[Instance]) -> list[Study]:
         case_of.setdefault(inst.study_uid, inst.case)
     studies = []
     for study_uid, series_map in by_study.items():
-        series = [Series(uid, study_uid, sort_instances(insts)) for uid, insts in series_map.items()]
+        series = [
+            Series(uid, study_uid, sort_instances(insts)) for uid, insts in series_map.items()
+        ]
         series.sort(key=lambda s: (s.number is None, s.number or 0, s.uid))
         studies.append(Study(study_uid, case_of[study_uid], series))
     return studies

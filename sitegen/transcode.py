@@ -93,7 +93,7 @@ def _run(item: SourceItem, job: Job, out: Outcome) -> None:
             )
             return
         if reason and job.burned_in == "mask" and not masks:
-            out.refused = f"{item.label}: refused: {reason}; burned_in = \"mask\" but no mask "
+            out.refused = f'{item.label}: refused: {reason}; burned_in = "mask" but no mask '
             out.refused += f"covers series {series_number}"
             return
         out.canaries += job.deid.path_canaries(item.relative, item.label)
@@ -121,7 +121,9 @@ def _run(item: SourceItem, job: Job, out: Outcome) -> None:
     ts = ""
     for index, frame, reason in pixels.iter_frames(ds):
         if frame is None:
-            out.warnings.append(f"{item.label}: frame {index + 1}: cannot decode ({reason}), skipped")
+            out.warnings.append(
+                f"{item.label}: frame {index + 1}: cannot decode ({reason}), skipped"
+            )
             continue
         if masks:
             frame = apply_mask(frame, masks, layout.photometric)
@@ -201,7 +203,9 @@ def _geometry(ds: Dataset) -> tuple[tuple[float, ...] | None, tuple[float, ...] 
         if position is None and "PlanePositionSequence" in item:
             position = _floats(item.PlanePositionSequence[0].get("ImagePositionPatient"), 3)
         if orientation is None and "PlaneOrientationSequence" in item:
-            orientation = _floats(item.PlaneOrientationSequence[0].get("ImageOrientationPatient"), 6)
+            orientation = _floats(
+                item.PlaneOrientationSequence[0].get("ImageOrientationPatient"), 6
+            )
     return position, orientation
 
 

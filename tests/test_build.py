@@ -86,9 +86,7 @@ def test_bad_inputs_are_skipped_with_reasons(site_dir: Path) -> None:
 
 def test_empty_source_is_an_error_naming_the_case(site_dir: Path) -> None:
     (site_dir / "empty").mkdir(parents=True)
-    config = write_site(
-        site_dir, '[[cases]]\nslug = "void"\ntitle = "Nothing"\nsource = "empty"\n'
-    )
+    config = write_site(site_dir, '[[cases]]\nslug = "void"\ntitle = "Nothing"\nsource = "empty"\n')
     result = CliRunner().invoke(main, ["build", "--config", str(config)])
     assert result.exit_code == 1
     assert 'case "void"' in result.output and "no DICOM images" in result.output
@@ -138,11 +136,14 @@ def test_killed_build_leaves_previous_output_and_is_cleaned_up(site_dir: Path) -
     before = tree(site_dir / "public")
     # a slow build: the 120-slice phantom, killed while its workers run
     (site_dir / "site.toml").write_text(
-        config.read_text() + '\n[[cases]]\nslug = "big"\ntitle = "Big"\nsource = "sample:chest-ct"\n'
+        config.read_text()
+        + '\n[[cases]]\nslug = "big"\ntitle = "Big"\nsource = "sample:chest-ct"\n'
     )
     proc = subprocess.Popen(
         [sys.executable, "-m", "sitegen", "build", "--config", str(config), "--workers", "2"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
     )
     deadline = time.time() + 60
     while time.time() < deadline and not any(

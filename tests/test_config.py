@@ -8,7 +8,6 @@ import pytest
 from click.testing import CliRunner
 from conftest import write_site
 
-
 from sitegen.config import ConfigError, load_config
 
 BAD = """
@@ -34,8 +33,14 @@ def test_all_problems_reported_at_once(site_dir: Path) -> None:
     text = [str(p) for p in info.value.problems]
     assert all(t.startswith(str(config)) or "site.toml" in t for t in text)
     keys = {p.key for p in info.value.problems}
-    assert keys >= {"build.frame", "build.workers", "cases[0].slug", "cases[0].source",
-                    "cases[1].title", "cases[1].source"}
+    assert keys >= {
+        "build.frame",
+        "build.workers",
+        "cases[0].slug",
+        "cases[0].source",
+        "cases[1].title",
+        "cases[1].source",
+    }
     by_key = {p.key: p.message for p in info.value.problems}
     assert 'did you mean "frames"' in by_key["build.frame"]
     assert '"knee-mr"' in by_key["cases[0].slug"]
@@ -78,9 +83,7 @@ def test_defaults_and_case_markdown(site_dir: Path) -> None:
 
 def test_case_markdown_errors_name_their_file(site_dir: Path) -> None:
     (site_dir / "cases/Bad_Name").mkdir(parents=True)
-    (site_dir / "cases/Bad_Name/case.md").write_text(
-        '+++\ntitel = "x"\n+++\n', encoding="utf-8"
-    )
+    (site_dir / "cases/Bad_Name/case.md").write_text('+++\ntitel = "x"\n+++\n', encoding="utf-8")
     with pytest.raises(ConfigError) as info:
         load_config(write_site(site_dir, ""))
     problems = info.value.problems

@@ -65,8 +65,10 @@ PLANTED: list[tuple[str, str]] = [
     ("FrameOfReferenceUID", ROOT + "4444444444"),
     ("RequestAttributesSequence[0]", "SPS-ABCDEF12"),
     ("RequestAttributesSequence[0] > ScheduledProtocolCodeSequence[0]", "Protocol Grimaldi"),
-    ("RequestAttributesSequence[0] > ... > ProtocolContextSequence[0] PersonName",
-     "Hinterhuber^Walburga"),
+    (
+        "RequestAttributesSequence[0] > ... > ProtocolContextSequence[0] PersonName",
+        "Hinterhuber^Walburga",
+    ),
     ("private creator (0029,0010)", "ACME SECRET CREATOR"),
     ("private LO (0029,1001)", "Secret Fenchurch"),
     ("private UN (0029,1002)", "HIDDENVALUE Tristram"),
@@ -78,8 +80,20 @@ PLANTED: list[tuple[str, str]] = [
     ("OriginalAttributesSequence > ModifiedAttributesSequence PatientName", "Altname^Berthold"),
     ("IconImageSequence[0] ImageComments", "Iconcomment Leopold"),
 ]
-PN_PARTS = ["Müller", "Jürgen", "Doolittle", "Eliza", "Zhivago", "Kowalczyk", "Sprocket",
-            "Ophelia", "Hinterhuber", "Walburga", "Berthold", "Altname"]
+PN_PARTS = [
+    "Müller",
+    "Jürgen",
+    "Doolittle",
+    "Eliza",
+    "Zhivago",
+    "Kowalczyk",
+    "Sprocket",
+    "Ophelia",
+    "Hinterhuber",
+    "Walburga",
+    "Berthold",
+    "Altname",
+]
 
 
 def _item(**values: object) -> Dataset:
@@ -90,8 +104,11 @@ def _item(**values: object) -> Dataset:
 
 
 def make_planted(
-    *, patient_id: str = "PID-77341295", study_date: str = "20190304",
-    sop_uid: str = ROOT + "3333333333", referenced_uid: str | None = None,
+    *,
+    patient_id: str = "PID-77341295",
+    study_date: str = "20190304",
+    sop_uid: str = ROOT + "3333333333",
+    referenced_uid: str | None = None,
 ) -> FileDataset:
     """A small CT image with identifying values in 40+ places."""
     meta = FileMetaDataset()
@@ -147,18 +164,23 @@ def make_planted(
     ds.SeriesNumber = 3
     ds.InstanceNumber = 7
     level3 = _item(PersonName="Hinterhuber^Walburga")
-    level2 = _item(CodeValue="P1", CodingSchemeDesignator="99LOCAL",
-                   CodeMeaning="Protocol Grimaldi",
-                   ProtocolContextSequence=Sequence([level3]))
-    level1 = _item(ScheduledProcedureStepID="SPS-ABCDEF12",
-                   ScheduledProtocolCodeSequence=Sequence([level2]))
+    level2 = _item(
+        CodeValue="P1",
+        CodingSchemeDesignator="99LOCAL",
+        CodeMeaning="Protocol Grimaldi",
+        ProtocolContextSequence=Sequence([level3]),
+    )
+    level1 = _item(
+        ScheduledProcedureStepID="SPS-ABCDEF12", ScheduledProtocolCodeSequence=Sequence([level2])
+    )
     ds.RequestAttributesSequence = Sequence([level1])
-    ds.OriginalAttributesSequence = Sequence([_item(
-        ModifiedAttributesSequence=Sequence([_item(PatientName="Altname^Berthold")]))])
-    ds.IconImageSequence = Sequence([_item(Rows=1, Columns=1,
-                                           ImageComments="Iconcomment Leopold")])
+    ds.OriginalAttributesSequence = Sequence(
+        [_item(ModifiedAttributesSequence=Sequence([_item(PatientName="Altname^Berthold")]))]
+    )
+    ds.IconImageSequence = Sequence([_item(Rows=1, Columns=1, ImageComments="Iconcomment Leopold")])
     ds.private_block(0x0029, "ACME SECRET CREATOR", create=True).add_new(
-        0x01, "LO", "Secret Fenchurch")
+        0x01, "LO", "Secret Fenchurch"
+    )
     ds.add_new(0x00291002, "UN", b"HIDDENVALUE Tristram")
     ds.add_new(0x60000010, "US", 4)
     ds.add_new(0x60000011, "US", 4)
@@ -167,8 +189,9 @@ def make_planted(
     ds.add_new(0x60003000, "OW", b"\xff\x00" * 1)
     ds.add_new(0x50002500, "LO", "Curve Gwendolyn")
     if referenced_uid:
-        ds.ReferencedImageSequence = Sequence([_item(
-            ReferencedSOPClassUID=CT_IMAGE, ReferencedSOPInstanceUID=referenced_uid)])
+        ds.ReferencedImageSequence = Sequence(
+            [_item(ReferencedSOPClassUID=CT_IMAGE, ReferencedSOPInstanceUID=referenced_uid)]
+        )
     # Image pixel module: must survive unchanged.
     ds.Rows, ds.Columns = 16, 16
     ds.SamplesPerPixel = 1
@@ -233,13 +256,33 @@ def test_planted_values_are_absent_from_output() -> None:
 def test_pixel_attributes_survive() -> None:
     original = make_planted()
     out = to_dataset(to_bytes(deid_planted().dataset))
-    for keyword in ("Rows", "Columns", "BitsAllocated", "BitsStored", "HighBit",
-                    "PixelRepresentation", "PhotometricInterpretation", "SamplesPerPixel",
-                    "RescaleSlope", "RescaleIntercept", "WindowCenter", "WindowWidth",
-                    "PixelSpacing", "SliceThickness", "ImagePositionPatient",
-                    "ImageOrientationPatient", "SOPClassUID", "Modality", "ImageType",
-                    "SeriesNumber", "InstanceNumber", "BodyPartExamined", "KVP",
-                    "Manufacturer", "PixelData"):
+    for keyword in (
+        "Rows",
+        "Columns",
+        "BitsAllocated",
+        "BitsStored",
+        "HighBit",
+        "PixelRepresentation",
+        "PhotometricInterpretation",
+        "SamplesPerPixel",
+        "RescaleSlope",
+        "RescaleIntercept",
+        "WindowCenter",
+        "WindowWidth",
+        "PixelSpacing",
+        "SliceThickness",
+        "ImagePositionPatient",
+        "ImageOrientationPatient",
+        "SOPClassUID",
+        "Modality",
+        "ImageType",
+        "SeriesNumber",
+        "InstanceNumber",
+        "BodyPartExamined",
+        "KVP",
+        "Manufacturer",
+        "PixelData",
+    ):
         assert out[keyword].value == original[keyword].value, keyword
     assert out.file_meta.TransferSyntaxUID == ExplicitVRLittleEndian
     assert out.file_meta.MediaStorageSOPClassUID == CT_IMAGE
@@ -256,8 +299,9 @@ def test_output_identity_and_method() -> None:
     assert out.LongitudinalTemporalInformationModified == "MODIFIED"
     codes = {item.CodeValue for item in out.DeidentificationMethodCodeSequence}
     assert codes == {"113100", "113105", "113107"}
-    assert all(item.CodingSchemeDesignator == "DCM"
-               for item in out.DeidentificationMethodCodeSequence)
+    assert all(
+        item.CodingSchemeDesignator == "DCM" for item in out.DeidentificationMethodCodeSequence
+    )
     assert any("Basic Application" in v for v in out.DeidentificationMethod)
     assert out.StudyDescription == "CT KNEE"  # safe form: modality + body part
     assert "PatientSex" not in out or out.PatientSex == ""
@@ -265,23 +309,32 @@ def test_output_identity_and_method() -> None:
     assert out.PatientBirthDate == ""
     assert not any(elem.tag.is_private for elem in out.iterall())
     assert not any(0x5000 <= elem.tag.group <= 0x60FF for elem in out)
-    for keyword in ("IconImageSequence", "OriginalAttributesSequence",
-                    "RequestAttributesSequence", "OtherPatientIDsSequence"):
+    for keyword in (
+        "IconImageSequence",
+        "OriginalAttributesSequence",
+        "RequestAttributesSequence",
+        "OtherPatientIDsSequence",
+    ):
         assert keyword not in out
 
 
 def test_author_descriptions_are_used() -> None:
     deid = Deidentifier(KEY)
-    result = deid.deidentify(make_planted(), source="p", patient_label="c",
-                             study_description="Knee MRI teaching case",
-                             series_description="Sagittal PD")
+    result = deid.deidentify(
+        make_planted(),
+        source="p",
+        patient_label="c",
+        study_description="Knee MRI teaching case",
+        series_description="Sagittal PD",
+    )
     assert result.dataset.StudyDescription == "Knee MRI teaching case"
     assert result.dataset.SeriesDescription == "Sagittal PD"
     ds = make_planted()
     del ds.SpecificCharacterSet
     ds.PatientName = "Plain^Ascii"
-    out = Deidentifier(KEY).deidentify(ds, source="p", patient_label="c",
-                                       study_description="Kniegelenk, Läsion")
+    out = Deidentifier(KEY).deidentify(
+        ds, source="p", patient_label="c", study_description="Kniegelenk, Läsion"
+    )
     again = to_dataset(to_bytes(out.dataset))
     assert again.StudyDescription == "Kniegelenk, Läsion"
 
@@ -315,8 +368,9 @@ def test_canary_repr_hides_the_value() -> None:
 def test_date_shift_keeps_interval_for_one_patient() -> None:
     deid = Deidentifier(KEY)
     first = deid.deidentify(make_planted(study_date="20190304"), source="a", patient_label="c")
-    second = deid.deidentify(make_planted(study_date="20200115", sop_uid=ROOT + "5"),
-                             source="b", patient_label="c")
+    second = deid.deidentify(
+        make_planted(study_date="20200115", sop_uid=ROOT + "5"), source="b", patient_label="c"
+    )
 
     def day(text: str) -> date:
         return date(int(text[:4]), int(text[4:6]), int(text[6:8]))
@@ -340,8 +394,9 @@ def test_dates_removed_without_the_option() -> None:
 def test_uid_mapping_is_consistent_and_keyed() -> None:
     deid = Deidentifier(KEY)
     target = deid.deidentify(make_planted(sop_uid=ROOT + "77"), source="a", patient_label="c")
-    referrer = deid.deidentify(make_planted(sop_uid=ROOT + "78", referenced_uid=ROOT + "77"),
-                               source="b", patient_label="c")
+    referrer = deid.deidentify(
+        make_planted(sop_uid=ROOT + "78", referenced_uid=ROOT + "77"), source="b", patient_label="c"
+    )
     ref = referrer.dataset.ReferencedImageSequence[0]
     assert ref.ReferencedSOPInstanceUID == target.dataset.SOPInstanceUID
     assert ref.ReferencedSOPClassUID == CT_IMAGE
@@ -369,11 +424,18 @@ def test_map_uid_format() -> None:
 
 def test_dicom_defined_uids_are_kept() -> None:
     ds = make_planted()
-    ds.ReferencedStudySequence = Sequence([_item(
-        ReferencedSOPClassUID="1.2.840.10008.3.1.2.3.1",
-        ReferencedSOPInstanceUID=ROOT + "8")])
-    out = Deidentifier(KEY, frozenset({"retain-uids"})).deidentify(
-        ds, source="s", patient_label="c").dataset
+    ds.ReferencedStudySequence = Sequence(
+        [
+            _item(
+                ReferencedSOPClassUID="1.2.840.10008.3.1.2.3.1", ReferencedSOPInstanceUID=ROOT + "8"
+            )
+        ]
+    )
+    out = (
+        Deidentifier(KEY, frozenset({"retain-uids"}))
+        .deidentify(ds, source="s", patient_label="c")
+        .dataset
+    )
     assert out.SOPInstanceUID == ROOT + "3333333333"  # retain-uids keeps them
     assert out.ReferencedStudySequence[0].ReferencedSOPClassUID == "1.2.840.10008.3.1.2.3.1"
     assert out.SOPClassUID == CT_IMAGE
@@ -399,8 +461,10 @@ def test_retain_device_identity_keeps_serial_but_not_institution() -> None:
 
 
 def test_parse_options() -> None:
-    assert parse_options(["clean-descriptors", " retain-uids "]) == {"clean-descriptors",
-                                                                    "retain-uids"}
+    assert parse_options(["clean-descriptors", " retain-uids "]) == {
+        "clean-descriptors",
+        "retain-uids",
+    }
     assert parse_options([]) == frozenset()
     assert DEFAULT_OPTIONS <= KNOWN_OPTIONS
     with pytest.raises(ValueError, match="retain-everything"):
@@ -422,8 +486,10 @@ def test_load_or_create_key(tmp_path: Path) -> None:
 
 def test_path_canaries() -> None:
     deid = Deidentifier(KEY)
-    values = {c.value for c in deid.path_canaries(
-        "Smith_John_19470312/CT HEAD/DICOM/IM000123.dcm", "case-1")}
+    values = {
+        c.value
+        for c in deid.path_canaries("Smith_John_19470312/CT HEAD/DICOM/IM000123.dcm", "case-1")
+    }
     assert values == {"Smith_John_19470312"}
     values = {c.value for c in deid.path_canaries("12345678/Mueller Anna.dcm", "case-1")}
     assert values == {"12345678", "Mueller Anna.dcm", "Mueller Anna"}

@@ -30,8 +30,12 @@ def values(hits: list[Hit]) -> set[str]:
 
 def test_finds_case_and_encoding_variants() -> None:
     sweeper = Sweeper(TYPICAL)
-    for text, encoding in [("Dr. MÜLLER", "utf-8"), ("dr. müller", "latin-1"),
-                           ("Mueller? no: Muller", "ascii"), ("müller", "utf-8")]:
+    for text, encoding in [
+        ("Dr. MÜLLER", "utf-8"),
+        ("dr. müller", "latin-1"),
+        ("Mueller? no: Muller", "ascii"),
+        ("müller", "utf-8"),
+    ]:
         hits = sweeper.scan_bytes(text.encode(encoding), "page.html")
         assert "Müller" in values(hits), text
     assert "Müller^Jürgen" in values(sweeper.scan_bytes("MÜLLER^JÜRGEN".encode(), "x"))
@@ -97,9 +101,11 @@ def test_no_false_positives_on_random_bytes() -> None:
 
 def test_speed_report() -> None:
     """Throughput on 24 MB with a few thousand canaries (printed with ``pytest -s``)."""
-    canaries = TYPICAL + [
-        Canary(f"1.2.826.0.1.3680043.8.498.{n}", "uid", "s") for n in range(2000)
-    ] + [Canary(f"Name{n:05d}zz", "name", "s") for n in range(2000)]
+    canaries = (
+        TYPICAL
+        + [Canary(f"1.2.826.0.1.3680043.8.498.{n}", "uid", "s") for n in range(2000)]
+        + [Canary(f"Name{n:05d}zz", "name", "s") for n in range(2000)]
+    )
     sweeper = Sweeper(canaries)
     data = random.Random(7).randbytes(24 * 1024 * 1024)
     start = time.perf_counter()

@@ -46,8 +46,9 @@ def test_committed_table_is_up_to_date(tmp_path: Path) -> None:
 def test_table_content() -> None:
     data = json.loads(TABLE.read_text(encoding="utf-8"))["attributes"]
     assert len(data) > 600
-    assert all(set(entry["basic"]) <= set("XZDU") and len(entry["basic"]) == 1
-               for entry in data.values())
+    assert all(
+        set(entry["basic"]) <= set("XZDU") and len(entry["basic"]) == 1 for entry in data.values()
+    )
     name = lookup(0x00100010)
     assert name is not None and name.basic == "Z"
     assert lookup(0x60024000) is not None  # (60xx,4000) pattern
@@ -55,8 +56,7 @@ def test_table_content() -> None:
     study_date = lookup(0x00080020)
     assert study_date is not None
     assert study_date.action(frozenset()) == ("Z", None)
-    assert study_date.action(frozenset({"retain-modified-dates"})) == (
-        "C", "retain-modified-dates")
+    assert study_date.action(frozenset({"retain-modified-dates"})) == ("C", "retain-modified-dates")
 
 
 def test_allow_list_does_not_override_the_table() -> None:

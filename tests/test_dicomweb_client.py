@@ -34,9 +34,9 @@ class QuietHandler(SimpleHTTPRequestHandler):
 
 
 @pytest.fixture(scope="module", params=["raw", "htj2k"])
-def served(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
-    tuple[str, Path]
-]:
+def served(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[str, Path]]:
     """Build a site with a generated series and two pydicom test files, and serve it."""
     site_dir = tmp_path_factory.mktemp("site")
     write_ct_series(site_dir / "ct", 5)

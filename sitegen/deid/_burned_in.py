@@ -125,8 +125,11 @@ def apply_mask(
             continue
         if ybr:
             out[y0:y1, x0:x1, 0] = black
-            mid = (int(np.iinfo(out.dtype).max) + 1) // 2 if np.issubdtype(
-                out.dtype, np.unsignedinteger) else 0
+            mid = (
+                (int(np.iinfo(out.dtype).max) + 1) // 2
+                if np.issubdtype(out.dtype, np.unsignedinteger)
+                else 0
+            )
             out[y0:y1, x0:x1, 1:3] = mid
         else:
             out[y0:y1, x0:x1, ...] = black

@@ -134,12 +134,37 @@ def make_canaries(values: list[str], attribute: str, source: str) -> list[Canary
 
 # Folder/file names that say nothing about the patient.
 _COMMON_PATH_WORDS: frozenset[str] = frozenset(
-    {"dicom", "dcm", "images", "image", "series", "study", "studies", "dicomdir", "files",
-     "data", "export", "exports", "input", "inputs", "cases", "case", "scans", "scan",
-     "import", "incoming", "unknown", "anonymous", "secondary", "localizer"}
+    {
+        "dicom",
+        "dcm",
+        "images",
+        "image",
+        "series",
+        "study",
+        "studies",
+        "dicomdir",
+        "files",
+        "data",
+        "export",
+        "exports",
+        "input",
+        "inputs",
+        "cases",
+        "case",
+        "scans",
+        "scan",
+        "import",
+        "incoming",
+        "unknown",
+        "anonymous",
+        "secondary",
+        "localizer",
+    }
 )
-_COUNTER_NAME_RE = re.compile(r"(?i)(img|im|image|ser|series|se|st|study|file|i|s|f)?"
-                              r"[-_ ]?\d{1,7}")
+_COUNTER_NAME_RE = re.compile(
+    r"(?i)(img|im|image|ser|series|se|st|study|file|i|s|f)?"
+    r"[-_ ]?\d{1,7}"
+)
 
 
 def _is_counter_or_common(stem: str) -> bool:

@@ -39,6 +39,7 @@ def parse_options(names: list[str]) -> frozenset[str]:
     unknown = sorted(set(cleaned) - KNOWN_OPTIONS)
     if unknown:
         known = ", ".join(sorted(KNOWN_OPTIONS))
-        raise ValueError(f"unknown de-identification option(s): {', '.join(unknown)} "
-                         f"(known: {known})")
+        raise ValueError(
+            f"unknown de-identification option(s): {', '.join(unknown)} (known: {known})"
+        )
     return frozenset(cleaned)

@@ -433,7 +433,8 @@ class Deidentifier:
         authored = {t.strip().lower() for t in (study_description, series_description) if t}
         kept = "\x00".join(walk.kept_texts)
         canaries = [
-            c for c in walk.canaries
+            c
+            for c in walk.canaries
             if c.value.lower() not in authored and c.value.lower() not in kept
         ]
         unique = list(dict.fromkeys(canaries))
@@ -468,8 +469,10 @@ class Deidentifier:
         if "clean-descriptors" in self.options:
             parts = [str(ds.get("Modality", "") or ""), str(ds.get("BodyPartExamined", "") or "")]
             safe = " ".join(p for p in parts if p).replace("_", " ")[:64] or None
-        for keyword, given in (("StudyDescription", study_description),
-                               ("SeriesDescription", series_description)):
+        for keyword, given in (
+            ("StudyDescription", study_description),
+            ("SeriesDescription", series_description),
+        ):
             text = given if given is not None else safe
             if text:
                 setattr(ds, keyword, text[:64])

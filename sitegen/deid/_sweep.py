@@ -34,8 +34,17 @@ WORD_BOUNDARY_BELOW = 6
 CHUNK_BYTES = 32 * 1024 * 1024
 
 # Character sets in which a non-ASCII value may be stored (DICOM Specific Character Sets).
-_ENCODINGS = ("utf-8", "latin-1", "iso8859_2", "iso8859_5", "iso8859_7", "iso8859_9",
-              "gb18030", "shift_jis", "euc_kr")
+_ENCODINGS = (
+    "utf-8",
+    "latin-1",
+    "iso8859_2",
+    "iso8859_5",
+    "iso8859_7",
+    "iso8859_9",
+    "gb18030",
+    "shift_jis",
+    "euc_kr",
+)
 
 _ALNUM = frozenset("abcdefghijklmnopqrstuvwxyz0123456789")
 _SEPARATORS = frozenset("\x00 \t\r\n^\\=,;:\"'<>()[]{}/|")
@@ -69,8 +78,20 @@ class Hit:
         return f"{self.path}: {self.value} ({self.canary.attribute}, from {self.canary.source})"
 
 
-_TRANSLITERATION = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "Ä": "Ae", "Ö": "Oe",
-                                  "Ü": "Ue", "ß": "ss", "æ": "ae", "ø": "oe", "å": "aa"})
+_TRANSLITERATION = str.maketrans(
+    {
+        "ä": "ae",
+        "ö": "oe",
+        "ü": "ue",
+        "Ä": "Ae",
+        "Ö": "Oe",
+        "Ü": "Ue",
+        "ß": "ss",
+        "æ": "ae",
+        "ø": "oe",
+        "å": "aa",
+    }
+)
 
 
 def _patterns(value: str) -> set[str]:
@@ -127,7 +148,12 @@ class Sweeper:
         return len(self._automaton)
 
     def _search(
-        self, text: str, base: int, window: tuple[int, int], text_stop: int, name: str,
+        self,
+        text: str,
+        base: int,
+        window: tuple[int, int],
+        text_stop: int,
+        name: str,
         found: dict[str, Hit],
     ) -> None:
         """Matches whose absolute start lies in ``window``; ``text`` starts at ``base``."""

@@ -37,8 +37,9 @@ def _load() -> tuple[dict[int, TableEntry], tuple[tuple[int, int, TableEntry], .
     exact: dict[int, TableEntry] = {}
     patterns: list[tuple[int, int, TableEntry]] = []
     for key, row in json.loads(text)["attributes"].items():
-        options = tuple(sorted((k, v) for k, v in row.items() if k.startswith(("retain-",
-                                                                             "clean-"))))
+        options = tuple(
+            sorted((k, v) for k, v in row.items() if k.startswith(("retain-", "clean-")))
+        )
         entry = TableEntry(row.get("keyword") or row.get("name", ""), row["basic"], options)
         if "X" in key:
             mask = int("".join("0" if c == "X" else "F" for c in key), 16)

@@ -31,7 +31,10 @@ def find_items(source: str, root: Path) -> SourceScan:
 
         name = source.removeprefix("sample:")
         return SourceScan(
-            [SourceItem("sample", name, str(i), f"{source}#{i + 1}", "") for i in range(sample_size(name))]
+            [
+                SourceItem("sample", name, str(i), f"{source}#{i + 1}", "")
+                for i in range(sample_size(name))
+            ]
         )
     path = (root / source).resolve()
     items: list[SourceItem] = []

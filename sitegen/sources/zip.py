@@ -24,7 +24,9 @@ def _unsafe_name(name: str) -> str | None:
     return None
 
 
-def scan_zip(path: Path, label: str, items: list[SourceItem], skipped: list[tuple[str, str]]) -> None:
+def scan_zip(
+    path: Path, label: str, items: list[SourceItem], skipped: list[tuple[str, str]]
+) -> None:
     try:
         zf = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError) as exc:
@@ -41,7 +43,9 @@ def scan_zip(path: Path, label: str, items: list[SourceItem], skipped: list[tupl
         for info in sorted(infos, key=lambda i: i.filename):
             where = f"{label}!{info.filename}"
             reason = _unsafe_name(info.filename)
-            if reason is None and info.file_size > limits.MAX_ZIP_RATIO * max(info.compress_size, 1):
+            if reason is None and info.file_size > limits.MAX_ZIP_RATIO * max(
+                info.compress_size, 1
+            ):
                 reason = "compression ratio too high (zip bomb?), refused"
             if reason is None and info.file_size > limits.MAX_ZIP_MEMBER:
                 reason = "member too large, refused"

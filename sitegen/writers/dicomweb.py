@@ -15,11 +15,27 @@ from ..model import Series, Study, series_dir
 
 # The attributes of QIDO-RS rows that OHIF and dicomweb-client read (ARCHITECTURE.md 3a).
 STUDY_ROW = (
-    "00080005", "00080020", "00080030", "00080050", "00080090", "00081030",
-    "00100010", "00100020", "00100030", "00100040", "0020000D", "00200010",
+    "00080005",
+    "00080020",
+    "00080030",
+    "00080050",
+    "00080090",
+    "00081030",
+    "00100010",
+    "00100020",
+    "00100030",
+    "00100040",
+    "0020000D",
+    "00200010",
 )
 SERIES_ROW = (
-    "00080005", "00080021", "00080031", "00080060", "0008103E", "0020000D", "0020000E",
+    "00080005",
+    "00080021",
+    "00080031",
+    "00080060",
+    "0008103E",
+    "0020000D",
+    "0020000E",
     "00200011",
 )
 
@@ -42,7 +58,11 @@ def series_row(series: Series) -> dict[str, Any]:
 def study_row(study: Study) -> dict[str, Any]:
     row = _pick(study.series[0].instances[0].metadata, STUDY_ROW)
     modalities = sorted(
-        {m for s in study.series for m in s.instances[0].metadata.get("00080060", {}).get("Value", [])}
+        {
+            m
+            for s in study.series
+            for m in s.instances[0].metadata.get("00080060", {}).get("Value", [])
+        }
     )
     if modalities:
         row["00080061"] = {"vr": "CS", "Value": modalities}
@@ -62,7 +82,9 @@ def write_dicomweb(studies: list[Study], out: Path) -> None:
     """Write the study list, each study's series list and each series' metadata."""
     _write_list(out / "dicomweb/studies", [study_row(s) for s in studies])
     for study in studies:
-        _write_list(out / f"dicomweb/studies/{study.uid}/series", [series_row(s) for s in study.series])
+        _write_list(
+            out / f"dicomweb/studies/{study.uid}/series", [series_row(s) for s in study.series]
+        )
         for series in study.series:
             folder = out / series_dir(study.uid, series.uid)
             folder.mkdir(parents=True, exist_ok=True)
