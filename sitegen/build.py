@@ -18,7 +18,7 @@ from typing import Any, Protocol
 
 from . import pixels, publish, transcode
 from .config import Site
-from .deid import Deidentifier, Sweeper, load_or_create_key
+from .deid import Deidentifier, Sweeper, load_or_create_key, without_published_dates
 from .model import Instance, Study, group
 from .render import write_thumbnails
 from .sources import find_items
@@ -237,6 +237,7 @@ def _build_into(
 
     if use_deid:
         with _stage(report, ui, "sweep", None) as detail:
+            canaries = without_published_dates(canaries, _dates(instances))
             hits = Sweeper(canaries).scan_tree(tmp)
             for hit in hits[:50]:
                 report.errors.append(
@@ -274,3 +275,19 @@ def _group_by_case(site: Site, instances: list[Instance], report: BuildReport) -
         ):
             report.errors.append(f'{case.file}: case "{case.slug}": no image could be published')
     return kept
+
+
+def _dates(instances: list[Instance]) -> Iterator[str]:
+    """Every DA and DT value in the published metadata, nested sequences included."""
+
+    def walk(obj: dict[str, Any]) -> Iterator[str]:
+        for element in obj.values():
+            values = element.get("Value", [])
+            if element.get("vr") == "SQ":
+                for item in values:
+                    yield from walk(item)
+            elif element.get("vr") in ("DA", "DT"):
+                yield from (str(v) for v in values)
+
+    for inst in instances:
+        yield from walk(inst.metadata)

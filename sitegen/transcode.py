@@ -18,7 +18,14 @@ import numpy as np
 from pydicom.dataset import Dataset
 
 from . import pixels
-from .deid import Canary, Deidentifier, apply_mask, burned_in_reason, refuse_reason
+from .deid import (
+    Canary,
+    Deidentifier,
+    apply_mask,
+    burned_in_reason,
+    codestream_canaries,
+    refuse_reason,
+)
 from .model import Instance, check_uid, frame_path
 from .sources import SourceItem
 
@@ -97,6 +104,7 @@ def _run(item: SourceItem, job: Job, out: Outcome) -> None:
             out.refused += f"covers series {series_number}"
             return
         out.canaries += job.deid.path_canaries(item.relative, item.label)
+        out.canaries += codestream_canaries(ds, item.label)
         result = job.deid.deidentify(
             ds,
             source=item.label,

@@ -5,7 +5,8 @@ pixel masking and the canary Sweeper that checks the finished site.
 """
 
 from ._burned_in import apply_mask, burned_in_reason, refuse_reason
-from ._canary import Canary
+from ._canary import Canary, without_published_dates
+from ._codestream import codestream_canaries
 from ._keys import load_or_create_key
 from ._options import DEFAULT_OPTIONS, KNOWN_OPTIONS, parse_options
 from ._profile import Deidentifier, DeidResult
@@ -21,7 +22,9 @@ __all__ = [
     "Sweeper",
     "apply_mask",
     "burned_in_reason",
+    "codestream_canaries",
     "load_or_create_key",
     "parse_options",
     "refuse_reason",
+    "without_published_dates",
 ]

@@ -1,0 +1,183 @@
+"""How close does `sitegen build` come to the cost of just transcoding the pixels?
+
+    python bench/build.py [--slices 300] [--workers N] [--keep DIR]
+
+1. Writes a 512x512xN CT series (default N=300, 1 mm spacing) as uncompressed Part 10 files,
+   built from the chest-CT phantom (slice i takes the pixels of phantom slice i % 120, with its
+   own SOP Instance UID, Instance Number and position).
+2. Floor: a process pool (same size and start method as the build) where each task only reads
+   one file, decodes its frame and encodes it as lossless HTJ2K, returning the byte count.
+3. Build: `sitegen build` of a site with that folder as its one case (de-identification on,
+   default options, htj2k frames), through the Python API.
+
+Both timings include starting the process pool. Before them, one untimed warm-up pass of the
+floor task (one file per worker) starts the forkserver that both share and loads the page cache,
+so neither measurement pays for that alone. Each measurement then runs once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import get_context
+from pathlib import Path
+
+import pydicom
+from pydicom.uid import generate_uid
+
+from sitegen.build import BuildReport, build
+from sitegen.config import load_config
+from sitegen.pixels import FrameCodec, encode_frame, iter_frames, output_layout
+from sitegen.sources.sample import sample_instance, sample_size
+
+# sitegen.build.make_executor starts its pool with this method; the floor must match it.
+START_METHOD = "forkserver"
+SLICE_MM = 1.0
+CODEC = FrameCodec("htj2k")
+SITE_TOML = """\
+[site]
+title = "sitegen benchmark"
+
+[build]
+frames = "htj2k"
+
+[[cases]]
+slug = "bench-ct"
+title = "Benchmark CT series"
+source = "dicom"
+"""
+
+
+def write_series(folder: Path, slices: int) -> list[Path]:
+    """Write the series into `folder` (reused if it holds exactly that series already).
+
+    Phantom pixels repeat every 120 slices, but each file is a distinct instance of one series
+    with a consistent geometry, and every frame is encoded on its own, so that does not matter."""
+    files = [folder / f"IM{i + 1:05d}.dcm" for i in range(slices)]
+    if folder.is_dir() and sorted(folder.iterdir()) == files:
+        return files
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    series_uid = generate_uid(entropy_srcs=["sitegen-bench", "series", str(slices)])
+    for i, path in enumerate(files):
+        ds = sample_instance("chest-ct", i % sample_size("chest-ct"))
+        ds.SOPInstanceUID = generate_uid(entropy_srcs=["sitegen-bench", str(slices), str(i)])
+        ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
+        ds.SeriesInstanceUID = series_uid
+        ds.SeriesDescription = f"Chest {SLICE_MM:g}mm benchmark"
+        ds.InstanceNumber = i + 1
+        z = -SLICE_MM * i
+        ds.ImagePositionPatient = [*ds.ImagePositionPatient[:2], z]
+        ds.SliceLocation = z
+        ds.SliceThickness = SLICE_MM
+        ds.save_as(path, enforce_file_format=True)  # Explicit VR Little Endian, as generated
+    return files
+
+
+def transcode_only(path: str) -> int:
+    """The floor's task: read, decode, encode; nothing is written or returned but a size."""
+    ds = pydicom.dcmread(path)
+    layout = output_layout(ds)
+    size = 0
+    for _, frame, reason in iter_frames(ds):
+        if frame is None:
+            raise RuntimeError(f"{path}: {reason}")
+        size += len(encode_frame(frame, layout, CODEC)[0])
+    return size
+
+
+def run_floor(paths: Iterable[Path], workers: int) -> tuple[float, int]:
+    """Seconds (pool start-up and shutdown included) and total encoded bytes."""
+    t0 = time.perf_counter()
+    with ProcessPoolExecutor(workers, mp_context=get_context(START_METHOD)) as pool:
+        total = sum(pool.map(transcode_only, [str(p) for p in paths]))
+    return time.perf_counter() - t0, total
+
+
+def run_build(site_toml: Path, workers: int) -> tuple[float, BuildReport]:
+    """Wall seconds of the whole build() call (config load excluded) and its report."""
+    site = load_config(site_toml)
+    t0 = time.perf_counter()
+    report = build(site, workers=workers)
+    return time.perf_counter() - t0, report
+
+
+def print_table(rows: list[tuple[str, str, str]]) -> None:
+    """Three left-aligned columns: what, value, the goal or a note."""
+    width = max(len(r[0]) for r in rows)
+    for what, value, note in rows:
+        print(f"  {what:<{width}}  {value:>10}  {note}".rstrip())
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--slices", type=int, default=300, help="slices in the series (300)")
+    parser.add_argument(
+        "--workers", type=int, default=os.cpu_count() or 1, help="pool size (all cores)"
+    )
+    parser.add_argument("--keep", type=Path, help="work in DIR and keep it (series is reused)")
+    args = parser.parse_args(argv)
+    workers: int = args.workers
+
+    root = args.keep.resolve() if args.keep else Path(tempfile.mkdtemp(prefix="sitegen-bench-"))
+    cleanup: Callable[[], None] = (
+        (lambda: None) if args.keep else (lambda: shutil.rmtree(root, ignore_errors=True))
+    )
+    try:
+        t0 = time.perf_counter()
+        paths = write_series(root / "dicom", args.slices)
+        bytes_in = sum(p.stat().st_size for p in paths)
+        (root / "site.toml").write_text(SITE_TOML, encoding="utf-8")
+        print(
+            f"input: {len(paths)} slices 512x512 int16 CT, {bytes_in / 1e6:.1f} MB uncompressed "
+            f"in {root} ({time.perf_counter() - t0:.1f} s to prepare)"
+        )
+        print(f"workers: {workers} ({START_METHOD} process pool), CPUs: {os.cpu_count()}")
+
+        print("warm-up: floor task on one file per worker (untimed) ...", flush=True)
+        run_floor(paths[:workers], workers)
+        print("floor: read + decode + HTJ2K encode only ...", flush=True)
+        floor_s, floor_bytes = run_floor(paths, workers)
+        print("build: sitegen build (deid on, htj2k) ...", flush=True)
+        build_s, report = run_build(root / "site.toml", workers)
+    finally:
+        cleanup()
+
+    problems = report.errors + report.warnings
+    if problems or report.frames != len(paths):
+        print(f"build: {report.frames} frames, {len(problems)} problem(s): {problems[:3]}")
+    mb = bytes_in / 1e6
+    ratio = build_s / floor_s
+    sweep = report.seconds.get("sweep", 0.0)
+    print(f"\nresults ({len(paths)} frames, {mb:.1f} MB in, each measurement run once):")
+    rows = [
+        ("floor seconds", f"{floor_s:.2f}", f"{mb / floor_s:.1f} MB/s of input"),
+        ("build seconds", f"{build_s:.2f}", f"{mb / build_s:.1f} MB/s of input"),
+        ("build / floor", f"{ratio:.2f}", "goal <= 1.5 " + ("OK" if ratio <= 1.5 else "MISSED")),
+        (
+            "output / input",
+            f"{report.bytes_out / report.bytes_in:.3f}",
+            f"frames {report.bytes_out / 1e6:.1f} MB of {report.bytes_in / 1e6:.1f} MB "
+            f"(floor encoded {floor_bytes / 1e6:.1f} MB)",
+        ),
+    ]
+    rows += [
+        (f"  stage {name}", f"{seconds:.2f}", f"{100 * seconds / build_s:.1f}% of build")
+        for name, seconds in report.seconds.items()
+    ]
+    rest = build_s - report.total_seconds
+    rows.append(("  outside stages", f"{rest:.2f}", "lock, temp dir, file listing, cleanup"))
+    share = sweep / build_s
+    rows.append(
+        ("sweep share", f"{100 * share:.1f}%", "goal < 10% " + ("OK" if share < 0.1 else "MISSED"))
+    )
+    print_table(rows)
+
+
+if __name__ == "__main__":
+    main()
