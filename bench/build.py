@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterable
@@ -30,10 +31,17 @@ from pathlib import Path
 import pydicom
 from pydicom.uid import generate_uid
 
-from sitegen.build import BuildReport, build
-from sitegen.config import load_config
-from sitegen.pixels import FrameCodec, encode_frame, iter_frames, output_layout
-from sitegen.sources.sample import sample_instance, sample_size
+# Measure this checkout, wherever an editable install happens to point (the forkserver and its
+# workers inherit sys.path).
+REPO = Path(__file__).resolve().parents[1]
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+import sitegen  # noqa: E402
+from sitegen.build import BuildReport, build  # noqa: E402
+from sitegen.config import load_config  # noqa: E402
+from sitegen.pixels import FrameCodec, encode_frame, iter_frames, output_layout  # noqa: E402
+from sitegen.sources.sample import sample_instance, sample_size  # noqa: E402
 
 # sitegen.build.make_executor starts its pool with this method; the floor must match it.
 START_METHOD = "forkserver"
@@ -137,6 +145,7 @@ def main(argv: list[str] | None = None) -> None:
             f"input: {len(paths)} slices 512x512 int16 CT, {bytes_in / 1e6:.1f} MB uncompressed "
             f"in {root} ({time.perf_counter() - t0:.1f} s to prepare)"
         )
+        print(f"sitegen {sitegen.__version__} from {Path(sitegen.__file__).parent}")
         print(f"workers: {workers} ({START_METHOD} process pool), CPUs: {os.cpu_count()}")
 
         print("warm-up: floor task on one file per worker (untimed) ...", flush=True)

@@ -254,6 +254,9 @@ def _build_into(
 
 
 def _group_by_case(site: Site, instances: list[Instance], report: BuildReport) -> list[Study]:
+    order = {case.slug: n for n, case in enumerate(site.cases)}
+    # workers finish in any order; the published order must not depend on it
+    instances.sort(key=lambda i: (order[i.case], i.source))
     studies = group(instances)
     owner: dict[str, str] = {}
     kept = []
