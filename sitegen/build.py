@@ -21,7 +21,7 @@ from .config import Site
 from .deid import Deidentifier, Sweeper, load_or_create_key, without_published_dates
 from .model import Instance, Study, group
 from .render import write_thumbnails
-from .sources import find_items
+from .sources import SourceItem, find_items
 from .sources.zip import UnsafeZipError
 from .writers.dicomweb import write_dicomweb
 
@@ -151,49 +151,83 @@ def build(
     return report
 
 
+def make_deidentifier(site: Site, out: Path) -> Deidentifier:
+    """The site's de-identifier; its key file is created on first use, never inside `out`."""
+    key_path = (site.root / site.deid.key_file).resolve()
+    if key_path == out or out in key_path.parents:
+        raise ValueError(f"deid.key_file {key_path}: must not be inside the output folder")
+    try:
+        key = load_or_create_key(key_path)
+    except (OSError, ValueError) as exc:
+        raise ValueError(f"deid.key_file: {exc}") from None
+    return Deidentifier(key, frozenset(site.deid.options))
+
+
+def plan(
+    site: Site,
+    tmp: Path,
+    deidentifier: Deidentifier | None,
+    report: BuildReport,
+    *,
+    write: bool = True,
+) -> list[tuple[SourceItem, transcode.Job]]:
+    """One job per input file of every case; problems with a whole case go to the report."""
+    codec = pixels.FrameCodec(site.build.frames, site.build.lossy)
+    jobs: list[tuple[SourceItem, transcode.Job]] = []
+    for case in site.cases:
+        try:
+            scan = find_items(case.source, site.root)
+        except UnsafeZipError as exc:
+            report.errors.append(f'{case.file}: case "{case.slug}": {exc}')
+            continue
+        report.warnings += [f"{label}: {reason}" for label, reason in scan.skipped]
+        if not scan.items:
+            report.errors.append(
+                f'{case.file}: case "{case.slug}": source "{case.source}" holds no DICOM images'
+            )
+        job = transcode.Job(
+            out_dir=str(tmp),
+            case=case.slug,
+            codec=codec,
+            deid=deidentifier,
+            patient_label=case.slug,
+            study_description=case.study_description or case.title,
+            burned_in=case.burned_in or site.deid.burned_in,
+            masks=tuple((m.series, m.rect) for m in case.masks),
+            write=write,
+        )
+        jobs += [(item, job) for item in scan.items]
+    return jobs
+
+
+def run_jobs(
+    jobs: list[tuple[SourceItem, transcode.Job]], workers: int, ui: UI
+) -> Iterator[transcode.Outcome]:
+    """Run the jobs in an executor; outcomes come back as they finish."""
+    executor = make_executor(workers)
+    try:
+        futures = [executor.submit(transcode.run, item, job) for item, job in jobs]
+        for fut in as_completed(futures):
+            yield fut.result()
+            ui.advance()
+    finally:
+        executor.shutdown(wait=True, cancel_futures=True)
+
+
 def _build_into(
     site: Site, tmp: Path, report: BuildReport, ui: UI, workers: int | None, strict: bool
 ) -> None:
     use_deid = report.deid
     deidentifier = None
     if use_deid:
-        key_path = (site.root / site.deid.key_file).resolve()
-        if tmp.parent == key_path.parent or Path(report.out_dir) in key_path.parents:
-            report.errors.append(f"deid.key_file {key_path}: must not be inside the output folder")
-            return
         try:
-            key = load_or_create_key(key_path)
-        except (OSError, ValueError) as exc:
-            report.errors.append(f"deid.key_file: {exc}")
+            deidentifier = make_deidentifier(site, Path(report.out_dir))
+        except ValueError as exc:
+            report.errors.append(str(exc))
             return
-        deidentifier = Deidentifier(key, frozenset(site.deid.options))
-    codec = pixels.FrameCodec(site.build.frames, site.build.lossy)
 
-    jobs: list[tuple[Any, transcode.Job]] = []
-    with _stage(report, ui, "read", len(site.cases)) as detail:
-        for case in site.cases:
-            try:
-                scan = find_items(case.source, site.root)
-            except UnsafeZipError as exc:
-                report.errors.append(f'{case.file}: case "{case.slug}": {exc}')
-                continue
-            report.warnings += [f"{label}: {reason}" for label, reason in scan.skipped]
-            if not scan.items:
-                report.errors.append(
-                    f'{case.file}: case "{case.slug}": source "{case.source}" holds no DICOM images'
-                )
-            job = transcode.Job(
-                out_dir=str(tmp),
-                case=case.slug,
-                codec=codec,
-                deid=deidentifier,
-                patient_label=case.slug,
-                study_description=case.study_description or case.title,
-                burned_in=case.burned_in or site.deid.burned_in,
-                masks=tuple((m.series, m.rect) for m in case.masks),
-            )
-            jobs += [(item, job) for item in scan.items]
-            ui.advance()
+    with _stage(report, ui, "read", None) as detail:
+        jobs = plan(site, tmp, deidentifier, report)
         detail.append(f"{len(jobs)} files")
     if report.errors:
         return
@@ -201,22 +235,16 @@ def _build_into(
     instances: list[Instance] = []
     canaries = []
     with _stage(report, ui, "pixels", len(jobs)) as detail:
-        executor = make_executor(site.build.workers if workers is None else workers)
-        try:
-            futures = [executor.submit(transcode.run, item, job) for item, job in jobs]
-            for fut in as_completed(futures):
-                outcome: transcode.Outcome = fut.result()
-                report.warnings += outcome.warnings
-                if outcome.refused:
-                    (report.errors if strict else report.warnings).append(outcome.refused)
-                canaries += outcome.canaries
-                if outcome.instance is not None:
-                    instances.append(outcome.instance)
-                    report.bytes_in += outcome.instance.bytes_in
-                    report.bytes_out += outcome.bytes_out
-                ui.advance()
-        finally:
-            executor.shutdown(wait=True, cancel_futures=True)
+        n = site.build.workers if workers is None else workers
+        for outcome in run_jobs(jobs, n, ui):
+            report.warnings += outcome.warnings
+            if outcome.refused:
+                (report.errors if strict else report.warnings).append(outcome.refused)
+            canaries += outcome.canaries
+            if outcome.instance is not None:
+                instances.append(outcome.instance)
+                report.bytes_in += outcome.instance.bytes_in
+                report.bytes_out += outcome.bytes_out
         mb = report.bytes_in / 1e6
         detail.append(
             f"{sum(i.frames for i in instances)} frames, {mb:.1f} MB -> "
@@ -237,14 +265,14 @@ def _build_into(
 
     if use_deid:
         with _stage(report, ui, "sweep", None) as detail:
-            canaries = without_published_dates(canaries, _dates(instances))
+            canaries = without_published_dates(canaries, (i.metadata for i in instances))
             hits = Sweeper(canaries).scan_tree(tmp)
             for hit in hits[:50]:
                 report.errors.append(
                     f"identifying data would be published: {hit.path}: {hit.value!s} "
                     f"from {hit.canary.attribute} of {hit.canary.source}"
                 )
-            detail.append(f"{len(set(canaries))} values checked, {len(hits)} found")
+            detail.append(f"{len({c.value for c in canaries})} values checked, {len(hits)} found")
     else:
         report.warnings.append("de-identification is OFF (--no-deid): inputs must be public data")
 
@@ -278,19 +306,3 @@ def _group_by_case(site: Site, instances: list[Instance], report: BuildReport) -
         ):
             report.errors.append(f'{case.file}: case "{case.slug}": no image could be published')
     return kept
-
-
-def _dates(instances: list[Instance]) -> Iterator[str]:
-    """Every DA and DT value in the published metadata, nested sequences included."""
-
-    def walk(obj: dict[str, Any]) -> Iterator[str]:
-        for element in obj.values():
-            values = element.get("Value", [])
-            if element.get("vr") == "SQ":
-                for item in values:
-                    yield from walk(item)
-            elif element.get("vr") in ("DA", "DT"):
-                yield from (str(v) for v in values)
-
-    for inst in instances:
-        yield from walk(inst.metadata)

@@ -188,6 +188,43 @@ def serve_cmd(config: str, port: int, no_build: bool) -> None:
         server.server_close()
 
 
+@main.command("check")
+@_config
+@click.argument("public_dir", required=False, type=click.Path(file_okay=False, path_type=Path))
+@click.option("--workers", "-j", type=click.IntRange(min=0), default=0, help="0 = all cores.")
+def check_cmd(config: str, public_dir: Path | None, workers: int) -> None:
+    """Sweep a built site for every identifying value of its inputs; print a de-id report."""
+    from .check import ACTION_NAMES, check_site
+
+    site = _load(config)
+    public = public_dir or site.out_path()
+    if not public.is_dir():
+        console.print(f"[red]Error:[/red] {public}: no such folder; build the site first")
+        sys.exit(2)
+    result = check_site(site, public, workers)
+    for w in result.warnings:
+        console.print(f"  warning: {w}", markup=False)
+    for e in result.errors:
+        console.print(f"[red]Error:[/red] {e}", markup=False)
+    console.print("de-identification report (attributes, all inputs):")
+    for action, name in ACTION_NAMES.items():
+        console.print(f"  {action}  {name:<24} {result.actions.get(action, 0):>9,}")
+    if result.hits:
+        console.print(f"[red]Error:[/red] {len(result.hits)} identifying values found in {public}")
+        for hit in result.hits[:50]:
+            console.print(
+                f"  {hit.path}: {hit.value} from {hit.canary.attribute} of {hit.canary.source}",
+                markup=False,
+            )
+        sys.exit(1)
+    console.print(
+        f"checked {public} ({result.files:,} files) for {result.values:,} identifying values: "
+        "none found"
+    )
+    if result.errors:
+        sys.exit(1)
+
+
 SCAFFOLD_SITE = """\
 [site]
 title = "My teaching file"

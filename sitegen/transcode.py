@@ -43,6 +43,7 @@ class Job:
     burned_in: str = "refuse"  # "refuse" | "mask" | "allow"
     masks: tuple[tuple[int, tuple[int, int, int, int]], ...] = ()  # (series number, rect)
     verify: bool = True  # decode the first frame again and compare (lossless only)
+    write: bool = True  # False: de-identify only, for `sitegen check`
 
 
 @dataclass
@@ -69,6 +70,24 @@ def run(item: SourceItem, job: Job) -> Outcome:
     return out
 
 
+def _refusal(
+    ds: Dataset, label: str, job: Job, masks: list[tuple[int, int, int, int]], series: int | None
+) -> str | None:
+    """Why this input must not be published under the case's burned-in policy, or None."""
+    reason = refuse_reason(ds)
+    if reason:
+        return f"{label}: refused: {reason}"
+    reason = burned_in_reason(ds)
+    if reason and job.burned_in == "refuse":
+        return (
+            f"{label}: refused: {reason} "
+            '(set burned_in = "mask" with masks, or "allow" if you have checked the pixels)'
+        )
+    if reason and job.burned_in == "mask" and not masks:
+        return f'{label}: refused: {reason}; burned_in = "mask" but no mask covers series {series}'
+    return None
+
+
 def _reason(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
@@ -88,21 +107,8 @@ def _run(item: SourceItem, job: Job, out: Outcome) -> None:
     series_number = _int(ds.get("SeriesNumber"))
     masks = [rect for number, rect in job.masks if number in (0, series_number)]
     if job.deid is not None:
-        reason = refuse_reason(ds)
-        if reason:
-            out.refused = f"{item.label}: refused: {reason}"
-            return
-        reason = burned_in_reason(ds)
-        if reason and job.burned_in == "refuse":
-            out.refused = (
-                f"{item.label}: refused: {reason} "
-                '(set burned_in = "mask" with masks, or "allow" if you have checked the pixels)'
-            )
-            return
-        if reason and job.burned_in == "mask" and not masks:
-            out.refused = f'{item.label}: refused: {reason}; burned_in = "mask" but no mask '
-            out.refused += f"covers series {series_number}"
-            return
+        refused = _refusal(ds, item.label, job, masks, series_number)
+        # canaries of refused inputs too: their values must not surface anywhere else either
         out.canaries += job.deid.path_canaries(item.relative, item.label)
         out.canaries += codestream_canaries(ds, item.label)
         result = job.deid.deidentify(
@@ -114,6 +120,11 @@ def _run(item: SourceItem, job: Job, out: Outcome) -> None:
         ds = result.dataset
         out.canaries += result.canaries
         out.actions = dict(result.actions)
+        if refused:
+            out.refused = refused
+            return
+    if not job.write:
+        return
     if job.deid is None or job.burned_in != "mask":
         masks = []
 

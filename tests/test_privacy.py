@@ -186,3 +186,21 @@ def test_burned_in_ultrasound_refused_unless_masked(site_dir: Path) -> None:
     assert original[:80].any()  # there was something to hide
     assert not frame[:80].any()  # the mask blacked it out
     assert np.array_equal(frame[80:], original[80:])  # and nothing else changed
+
+
+def test_check_command_finds_a_value_planted_after_the_build(planted_site: Path) -> None:
+    from click.testing import CliRunner
+
+    from sitegen.cli import main
+
+    runner = CliRunner()
+    assert runner.invoke(main, ["build", "--config", str(planted_site), "-q"]).exit_code == 0
+    public = planted_site.parent / "public"
+    result = runner.invoke(main, ["check", "--config", str(planted_site), str(public)])
+    assert result.exit_code == 0, result.output
+    assert "none found" in result.output and "UID remapped" in result.output
+    (public / "notes.html").write_text("<p>Seen by Dr ZHIVAGO on the ward</p>", encoding="utf-8")
+    result = runner.invoke(main, ["check", "--config", str(planted_site), str(public)])
+    assert result.exit_code == 1
+    assert "notes.html" in result.output and "PerformingPhysicianName" in result.output
+    assert "ZHIVAGO" not in result.output.upper().replace("ZH…GO", "")

@@ -9,9 +9,10 @@ are skipped, so the sweep does not cry wolf.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
+from typing import Any
 
 MIN_LENGTH = 4
 
@@ -199,11 +200,25 @@ def path_canaries(relative_path: str, source: str) -> list[Canary]:
     return canaries
 
 
-def without_published_dates(canaries: Iterable[Canary], dates: Iterable[str]) -> list[Canary]:
-    """Drop canaries that equal a date the site publishes (in any spelling).
+def json_dates(obj: dict[str, Any]) -> Iterator[str]:
+    """Every DA and DT value in a DICOM JSON object, nested sequences included."""
+    for element in obj.values():
+        values = element.get("Value", [])
+        if element.get("vr") == "SQ":
+            for item in values:
+                yield from json_dates(item)
+        elif element.get("vr") in ("DA", "DT"):
+            yield from (str(v) for v in values)
+
+
+def without_published_dates(
+    canaries: Iterable[Canary], metadata: Iterable[dict[str, Any]]
+) -> list[Canary]:
+    """Drop canaries that equal a date the site publishes (in any spelling); `metadata` are
+    the published instances' DICOM JSON objects.
 
     One patient's shifted date can equal another patient's original date; in the output the
     two cannot be told apart, so such a canary would fail every large build by coincidence.
     """
-    published = {v for d in dates for v in date_variants(d.strip())}
+    published = {v for m in metadata for d in json_dates(m) for v in date_variants(d.strip())}
     return [c for c in canaries if c.value not in published]
