@@ -1,0 +1,145 @@
+"""Through whole builds: every input transfer syntax and photometric comes out as frame files
+that decode bit-exactly to the input's pixels, with metadata that describes them."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pydicom
+import pytest
+from conftest import write_site
+from pydicom.data import get_testdata_file
+from pydicom.encaps import encapsulate, generate_frames
+from pydicom.uid import generate_uid
+
+from sitegen import pixels
+from sitegen.build import build
+from sitegen.config import load_config
+from sitegen.deid import Deidentifier
+from sitegen.render import layout_from_metadata
+
+KEY = bytes(range(1, 33))
+INPUTS = [
+    "MR_small_implicit.dcm",  # implicit VR little endian
+    "MR_small_bigendian.dcm",  # explicit big endian
+    "image_dfl.dcm",  # deflated
+    "MR_small_RLE.dcm",  # RLE lossless
+    "SC_rgb_jpeg_dcmtk.dcm",  # JPEG baseline, YBR_FULL colour
+    "JPGExtended.dcm",  # JPEG extended, 12-bit
+    "JPEG-LL.dcm",  # JPEG lossless
+    "MR_small_jpeg_ls_lossless.dcm",  # JPEG-LS
+    "MR_small_jp2klossless.dcm",  # JPEG 2000 reversible
+    "US1_J2KI.dcm",  # JPEG 2000 irreversible, YBR_ICT colour
+    "OBXXXX1A.dcm",  # PALETTE COLOR
+    "SC_rgb_2frame.dcm",  # RGB multi-frame
+    "color-pl.dcm",  # RGB, planar configuration 1
+    "SC_ybr_full_422_uncompressed.dcm",  # YBR_FULL_422
+    "SC_rgb_small_odd.dcm",  # odd size
+    "RG1_UNCR.dcm",  # MONOCHROME1
+    "emri_small_jpeg_ls_lossless.dcm",  # enhanced MR, 10 frames, JPEG-LS
+    "eCT_Supplemental.dcm",  # enhanced CT, 2 frames
+    "693_J2KR.dcm",  # pydicom-data: JPEG 2000 CT
+]
+
+
+def _copy_with_fresh_uids(name: str, dest: Path) -> str:
+    """pydicom's test files share UIDs between variants; give each its own. Returns the SOP
+    Instance UID written."""
+    ds = pydicom.dcmread(get_testdata_file(name))
+    for keyword in ("StudyInstanceUID", "SeriesInstanceUID", "SOPInstanceUID"):
+        setattr(ds, keyword, generate_uid(entropy_srcs=[name, keyword]))
+    ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
+    ds.save_as(dest / name)
+    return str(ds.SOPInstanceUID)
+
+
+@pytest.fixture(scope="module", params=["htj2k", "jpegls"])
+def built(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):
+    site_dir = tmp_path_factory.mktemp("pix")
+    (site_dir / "in").mkdir()
+    sops = {_copy_with_fresh_uids(name, site_dir / "in"): name for name in INPUTS}
+    # one more file: a 3-frame JPEG whose middle frame is corrupt
+    ds = pydicom.dcmread(get_testdata_file("SC_rgb_jpeg_gdcm.dcm"))
+    codestream = next(iter(generate_frames(ds.PixelData, number_of_frames=1)))
+    ds.PixelData = encapsulate([codestream, codestream[:2] + bytes(100), codestream])
+    ds.NumberOfFrames = 3
+    ds.SOPInstanceUID = ds.file_meta.MediaStorageSOPInstanceUID = generate_uid()
+    ds.SeriesInstanceUID = generate_uid()
+    ds.save_as(site_dir / "in/corrupt.dcm")
+    (site_dir / ".sitegen").mkdir()
+    (site_dir / ".sitegen/key").write_bytes(KEY)
+    config = write_site(
+        site_dir,
+        f'[build]\nframes = "{request.param}"\n[[cases]]\nslug = "pix"\ntitle = "Pixels"\n'
+        'source = "in"\nburned_in = "allow"\n',
+    )
+    report = build(load_config(config), workers=2)
+    return site_dir, report, sops, request.param
+
+
+def _published(out: Path) -> dict[str, tuple[dict, Path]]:
+    found = {}
+    for meta_path in out.glob("dicomweb/studies/*/series/*/metadata"):
+        for meta in json.loads(meta_path.read_bytes()):
+            found[meta["00080018"]["Value"][0]] = (meta, meta_path.parent)
+    return found
+
+
+def test_every_frame_round_trips_bit_exactly(built) -> None:
+    site_dir, report, sops, codec = built
+    published = _published(site_dir / "public")
+    deid = Deidentifier(KEY)
+    checked = 0
+    for original_sop, name in sops.items():
+        meta, series_dir = published[deid.map_uid(original_sop)]
+        layout = layout_from_metadata(meta)
+        ts = meta["00083002"]["Value"][0]
+        source = pydicom.dcmread(site_dir / "in" / name)
+        expected = [a for _, a, _ in pixels.iter_frames(source)]
+        frames_dir = series_dir / f"instances/{deid.map_uid(original_sop)}/frames"
+        assert len(list(frames_dir.iterdir())) == len(expected), name
+        for n, want in enumerate(expected, start=1):
+            data = (frames_dir / str(n)).read_bytes()
+            got = pixels.decode_frame(data, ts, layout)
+            assert got.reshape(want.shape).dtype == want.dtype, name
+            assert np.array_equal(got.reshape(want.shape), want), f"{name} frame {n}"
+            checked += 1
+        # the metadata describes the frames exactly
+        assert layout.rows == want.shape[0] and layout.columns == want.shape[1], name
+        assert layout.samples_per_pixel == (want.shape[2] if want.ndim == 3 else 1), name
+        if int(meta.get("00280008", {}).get("Value", [1])[0]) > 1:
+            assert int(meta["00280008"]["Value"][0]) == len(expected), name
+    assert checked >= 30
+    if codec == "htj2k":
+        assert {m["00083002"]["Value"][0] for m, _ in published.values()} <= {
+            pixels.TS_HTJ2K_LOSSLESS,
+            pixels.TS_EXPLICIT_LE,  # for > 16-bit data only
+        }
+
+
+def test_colour_inputs_are_published_as_decoded(built) -> None:
+    site_dir, _, sops, codec = built
+    published = _published(site_dir / "public")
+    deid = Deidentifier(KEY)
+    for original_sop, name in sops.items():
+        meta, _ = published[deid.map_uid(original_sop)]
+        photometric = meta["00280004"]["Value"][0]
+        if name in ("SC_rgb_jpeg_dcmtk.dcm", "US1_J2KI.dcm", "OBXXXX1A.dcm", "color-pl.dcm"):
+            assert photometric in ("RGB", "YBR_RCT"), name
+            assert meta["00280002"]["Value"] == [3]
+            assert meta.get("00280006", {}).get("Value", [0]) == [0], name
+            assert "00281201" not in meta  # no palette left behind
+        if name == "RG1_UNCR.dcm":
+            assert photometric == "MONOCHROME1"
+
+
+def test_corrupt_frame_is_skipped_with_a_warning(built) -> None:
+    site_dir, report, _, _ = built
+    assert report.published
+    (warning,) = [w for w in report.warnings if "corrupt.dcm" in w]
+    assert "in/corrupt.dcm: frame 2: cannot decode" in warning
+    published = _published(site_dir / "public")
+    frames = [m for m, _ in published.values() if m.get("00280008", {}).get("Value") == [2]]
+    assert frames  # the instance is published with its two good frames
