@@ -158,6 +158,9 @@ def _run(item: SourceItem, job: Job, out: Outcome) -> None:
         out.warnings.append(f"{item.label}: no frame could be decoded, skipped")
         return
     _drop_frames(ds, kept)
+    input_ts = str(getattr(ds, "file_meta", {}).get("TransferSyntaxUID", ""))
+    if input_ts in LOSSY_INPUT:
+        ds.LossyImageCompression = "01"  # our lossless frames keep the input's earlier loss
     metadata = _metadata(ds, sop, ts, pixels.metadata_updates(layout, job.codec))
     position, orientation = _geometry(ds)
     out.instance = Instance(
@@ -241,6 +244,8 @@ def _drop_frames(ds: Dataset, kept: list[int]) -> None:
 
 
 PIXEL_DATA = "7FE00010"
+# JPEG baseline, JPEG extended, JPEG-LS near-lossless: always lossy
+LOSSY_INPUT = {"1.2.840.10008.1.2.4.50", "1.2.840.10008.1.2.4.51", "1.2.840.10008.1.2.4.81"}
 
 
 def _metadata(ds: Dataset, sop: str, ts: str, updates: dict[str, object]) -> dict[str, Any]:

@@ -131,6 +131,8 @@ def test_colour_inputs_are_published_as_decoded(built) -> None:
             assert meta["00280002"]["Value"] == [3]
             assert meta.get("00280006", {}).get("Value", [0]) == [0], name
             assert "00281201" not in meta  # no palette left behind
+        if name in ("SC_rgb_jpeg_dcmtk.dcm", "JPGExtended.dcm"):  # lossy inputs stay flagged
+            assert meta["00282110"]["Value"] == ["01"], name
         if name == "RG1_UNCR.dcm":
             assert photometric == "MONOCHROME1"
 
