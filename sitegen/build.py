@@ -68,12 +68,19 @@ class BuildReport:
         return self.bytes_in / self.bytes_out if self.bytes_out else 0.0
 
     @property
+    def mb_per_second(self) -> float:
+        """Input megabytes per second of the pixel stage."""
+        seconds = self.seconds.get("pixels", 0.0)
+        return self.bytes_in / 1e6 / seconds if seconds else 0.0
+
+    @property
     def total_seconds(self) -> float:
         return sum(self.seconds.values())
 
     def as_dict(self) -> dict[str, Any]:
         d = {k: v for k, v in self.__dict__.items()}
         d["ratio"] = round(self.ratio, 3)
+        d["mb_per_second"] = round(self.mb_per_second, 1)
         return d
 
 

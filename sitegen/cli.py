@@ -82,7 +82,7 @@ def _print_report(report: BuildReport, quiet: bool) -> None:
         f"{report.instances} instances, {report.frames} frames in {report.total_seconds:.1f} s "
         f"-> {report.out_dir} ({report.size_out / 1e6:.1f} MB, {report.files_out:,} files; "
         f"frames {report.bytes_in / 1e6:.1f} MB -> {report.bytes_out / 1e6:.1f} MB, "
-        f"{report.ratio:.2f}x)"
+        f"{report.ratio:.2f}x, {report.mb_per_second:.0f} MB/s)"
     )
 
 
