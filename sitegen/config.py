@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .deid import DEFAULT_OPTIONS, KNOWN_OPTIONS
+
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - exercised only on Python 3.10
@@ -21,15 +23,8 @@ else:  # pragma: no cover - exercised only on Python 3.10
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 FRAME_CODECS = ("htj2k", "jpegls", "raw")
 BURNED_IN = ("refuse", "mask", "allow")
-DEID_OPTIONS = (
-    "retain-patient-characteristics",
-    "retain-modified-dates",
-    "clean-descriptors",
-    "retain-device-identity",
-    "retain-uids",
-    "retain-safe-private",
-)
-DEFAULT_DEID_OPTIONS = ("retain-modified-dates", "clean-descriptors")
+DEID_OPTIONS = tuple(sorted(KNOWN_OPTIONS))
+DEFAULT_DEID_OPTIONS = tuple(sorted(DEFAULT_OPTIONS))
 
 
 @dataclass(frozen=True)
