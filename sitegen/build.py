@@ -19,7 +19,7 @@ from typing import Any, Protocol
 from . import pixels, publish, transcode
 from .config import Site
 from .deid import Deidentifier, Sweeper, load_or_create_key, without_published_dates
-from .model import Instance, Study, group
+from .model import Instance, Study, group, is_frame_file
 from .render import write_thumbnails
 from .sources import SourceItem, find_items
 from .sources.zip import UnsafeZipError
@@ -107,7 +107,10 @@ def make_executor(workers: int) -> Executor:
     n = workers or os.cpu_count() or 1
     if n == 1:
         return SerialExecutor()
-    return ProcessPoolExecutor(max_workers=n, mp_context=get_context("forkserver"))
+    context = get_context("forkserver")
+    # workers import the pipeline once, in the fork server, not each on its own
+    context.set_forkserver_preload(["sitegen.transcode"])
+    return ProcessPoolExecutor(max_workers=n, mp_context=context)
 
 
 @contextmanager
@@ -248,6 +251,9 @@ def _build_into(
             if outcome.refused:
                 (report.errors if strict else report.warnings).append(outcome.refused)
             canaries += outcome.canaries
+            report.errors += [
+                f"identifying data would be published: {leak}" for leak in outcome.leaks
+            ]
             if outcome.instance is not None:
                 instances.append(outcome.instance)
                 report.bytes_in += outcome.instance.bytes_in
@@ -273,7 +279,9 @@ def _build_into(
     if use_deid:
         with _stage(report, ui, "sweep", None) as detail:
             canaries = without_published_dates(canaries, (i.metadata for i in instances))
-            hits = Sweeper(canaries).scan_tree(tmp)
+            unique = {c.value: c for c in canaries}.values()
+            # frame files were swept by the workers that wrote them
+            hits = Sweeper(unique).scan_tree(tmp, contents=lambda rel: not is_frame_file(rel))
             for hit in hits[:50]:
                 report.errors.append(
                     f"identifying data would be published: {hit.path}: {hit.value!s} "

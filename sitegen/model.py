@@ -26,6 +26,13 @@ def series_dir(study_uid: str, series_uid: str) -> str:
     return f"dicomweb/studies/{check_uid(study_uid)}/series/{check_uid(series_uid)}"
 
 
+FRAME_FILE_RE = re.compile(r"/instances/[0-9.]+/frames/[0-9]+$")
+
+
+def is_frame_file(relative_path: str) -> bool:
+    return bool(FRAME_FILE_RE.search(relative_path))
+
+
 def frame_path(study_uid: str, series_uid: str, sop_uid: str, number: int) -> str:
     """One frame's file below public/ (frames are numbered from 1, as in WADO-RS)."""
     return f"{series_dir(study_uid, series_uid)}/instances/{check_uid(sop_uid)}/frames/{number}"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import os
 import tempfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,7 @@ from . import pixels
 from .deid import (
     Canary,
     Deidentifier,
+    Sweeper,
     apply_mask,
     burned_in_reason,
     codestream_canaries,
@@ -54,6 +56,7 @@ class Outcome:
     instance: Instance | None = None
     warnings: list[str] = field(default_factory=list)
     refused: str | None = None  # a privacy refusal: an error with --strict, a warning otherwise
+    leaks: list[str] = field(default_factory=list)  # canaries found in this input's frames
     canaries: list[Canary] = field(default_factory=list)
     bytes_out: int = 0
     actions: dict[str, int] = field(default_factory=dict)
@@ -135,6 +138,12 @@ def _run(item: SourceItem, job: Job, out: Outcome) -> None:
     )
     layout = pixels.output_layout(ds)
     root = Path(job.out_dir)
+    # Frames are swept here, with this input's canaries, while their bytes are in memory:
+    # a frame is made from its own input's pixels only, so no other input's values can be in it.
+    sweeper = Sweeper({c.value: c for c in out.canaries}.values()) if job.deid else None
+    verify = (
+        job.verify and job.codec.lossy is None and zlib.crc32(sop.encode()) % VERIFY_ONE_IN == 0
+    )
     sizes: list[int] = []
     kept: list[int] = []
     ts = ""
@@ -147,12 +156,18 @@ def _run(item: SourceItem, job: Job, out: Outcome) -> None:
         if masks:
             frame = apply_mask(frame, masks, layout.photometric)
         data, ts = pixels.encode_frame(frame, layout, job.codec)
-        if job.verify and not kept and job.codec.lossy is None:
+        if verify and not kept:
             back = pixels.decode_frame(data, ts, layout)
             if not np.array_equal(back.reshape(frame.shape), frame):
                 raise RuntimeError(f"frame {index + 1} did not round-trip losslessly")
         kept.append(index)
-        _write(root / frame_path(study, series, sop, len(kept)), data)
+        relative = frame_path(study, series, sop, len(kept))
+        if sweeper is not None:
+            out.leaks += [
+                f"{h.path}: {h.value} from {h.canary.attribute}"
+                for h in sweeper.scan_bytes(data, relative)
+            ]
+        _write(root / relative, data)
         sizes.append(len(data))
     if not kept:
         out.warnings.append(f"{item.label}: no frame could be decoded, skipped")
@@ -244,6 +259,7 @@ def _drop_frames(ds: Dataset, kept: list[int]) -> None:
 
 
 PIXEL_DATA = "7FE00010"
+VERIFY_ONE_IN = 8  # the build decodes the first frame of one instance in 8 again and compares
 # JPEG baseline, JPEG extended, JPEG-LS near-lossless: always lossy
 LOSSY_INPUT = {"1.2.840.10008.1.2.4.50", "1.2.840.10008.1.2.4.51", "1.2.840.10008.1.2.4.81"}
 

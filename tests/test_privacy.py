@@ -204,3 +204,19 @@ def test_check_command_finds_a_value_planted_after_the_build(planted_site: Path)
     assert result.exit_code == 1
     assert "notes.html" in result.output and "PerformingPhysicianName" in result.output
     assert "ZHIVAGO" not in result.output.upper().replace("ZH…GO", "")
+
+
+def test_a_name_spelled_in_pixel_bytes_is_caught_in_the_frame(site_dir: Path) -> None:
+    """Frames are swept by the workers that write them: pixels whose raw bytes spell the
+    patient's name stop the build."""
+    (path,) = write_ct_series(site_dir / "ct", 1, rows=4, cols=8)
+    ds = pydicom.dcmread(path)
+    ds.PixelData = b"Vandermolen^Ottoline".ljust(64, b"\0")
+    ds.save_as(path)
+    config = write_site(
+        site_dir, '[build]\nframes = "raw"\n[[cases]]\nslug = "px"\ntitle = "P"\nsource = "ct"\n'
+    )
+    with pytest.raises(BuildFailed) as info:
+        build(load_config(config), workers=1)
+    errors = "\n".join(info.value.report.errors)
+    assert "/frames/1: Va…en from (0010,0010) PatientName" in errors

@@ -21,7 +21,7 @@ from __future__ import annotations
 import mmap
 import os
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -210,8 +210,11 @@ class Sweeper:
         """Canaries in a (relative) path string, e.g. a file named after the patient."""
         return self.scan_bytes(relative_path.encode("utf-8"), relative_path)
 
-    def scan_tree(self, root: Path) -> list[Hit]:
-        """Every file's bytes and every relative path (folders and files) under ``root``."""
+    def scan_tree(self, root: Path, contents: Callable[[str], bool] | None = None) -> list[Hit]:
+        """Every file's bytes and every relative path (folders and files) under ``root``.
+
+        ``contents(relative_path)`` False skips a file's bytes (its name is still checked):
+        for files that were swept already where they were made."""
         root = Path(root)
         hits: list[Hit] = []
         for directory, dirnames, filenames in os.walk(root):
@@ -223,7 +226,7 @@ class Sweeper:
                 path = base / name
                 relative = path.relative_to(root).as_posix()
                 hits += self.scan_path_name(relative)
-                if path.is_file():
+                if path.is_file() and (contents is None or contents(relative)):
                     hits += self.scan_file(path, relative)
         return hits
 
