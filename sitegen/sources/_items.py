@@ -47,7 +47,10 @@ class SourceItem:
     def open_dataset(self) -> FileDataset:
         """Read the whole dataset; large values of local files stay on disk until used."""
         if self.kind == "file":
-            return pydicom.dcmread(self.location, defer_size="1 MB")
+            # small files are read in one go; a large one keeps its pixel data on disk, to be
+            # decoded frame by frame
+            big = Path(self.location).stat().st_size > limits.READ_WHOLE_BELOW
+            return pydicom.dcmread(self.location, defer_size="1 MB" if big else None)
         if self.kind == "sample":
             from .sample import sample_instance
 
