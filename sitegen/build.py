@@ -23,7 +23,8 @@ from .model import Instance, Study, group, is_frame_file
 from .render import write_thumbnails
 from .sources import SourceItem, find_items
 from .sources.zip import UnsafeZipError
-from .writers.dicomweb import write_dicomweb
+from .writers.dicomweb import json_bytes, write_dicomweb
+from .writers.manifest import case_manifest
 
 
 class UI(Protocol):
@@ -268,6 +269,7 @@ def _build_into(
         studies = _group_by_case(site, instances, report)
         write_dicomweb(studies, tmp)
         write_thumbnails(studies, tmp)
+        write_manifests(site, studies, tmp)
         detail.append(f"{len(studies)} studies")
 
     report.cases = len({s.case for s in studies})
@@ -294,6 +296,15 @@ def _build_into(
     files = [p for p in tmp.rglob("*") if p.is_file()]
     report.files_out = len(files)
     report.size_out = sum(p.stat().st_size for p in files)
+
+
+def write_manifests(site: Site, studies: list[Study], out: Path) -> None:
+    """data/cases/<slug>.json for every case: what the viewer loads."""
+    folder = out / "data/cases"
+    folder.mkdir(parents=True, exist_ok=True)
+    for case in site.cases:
+        mine = [s for s in studies if s.case == case.slug]
+        (folder / f"{case.slug}.json").write_bytes(json_bytes(case_manifest(case, mine)))
 
 
 def _group_by_case(site: Site, instances: list[Instance], report: BuildReport) -> list[Study]:

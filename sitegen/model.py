@@ -98,8 +98,9 @@ def slice_normal(orientation: tuple[float, ...]) -> tuple[float, float, float]:
 
 
 def sort_instances(instances: list[Instance]) -> list[Instance]:
-    """Sort by position along the slice normal when every instance has geometry in one
-    orientation; else by InstanceNumber. SOP Instance UID breaks ties, so order is stable."""
+    """Sort by position along the slice normal, highest first (head to feet for axial slices,
+    as scanners number them), when every instance has geometry in one orientation; else by
+    InstanceNumber. SOP Instance UID breaks ties, so order is stable."""
     geo = [i for i in instances if i.position is not None and i.orientation is not None]
     if instances and len(geo) == len(instances):
         first = instances[0].orientation
@@ -113,7 +114,7 @@ def sort_instances(instances: list[Instance]) -> list[Instance]:
 
             def along(i: Instance) -> tuple[float, str]:
                 p = i.position or (0.0, 0.0, 0.0)
-                return (sum(a * b for a, b in zip(p, n, strict=False)), i.sop_uid)
+                return (-sum(a * b for a, b in zip(p, n, strict=False)), i.sop_uid)
 
             return sorted(instances, key=along)
     return sorted(

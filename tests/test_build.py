@@ -55,7 +55,8 @@ def test_build_writes_the_dicomweb_tree(site_dir: Path) -> None:
     r_uid = series["0020000E"]["Value"][0]
     meta = json.loads((out / f"dicomweb/studies/{s_uid}/series/{r_uid}/metadata").read_bytes())
     zs = [m["00200032"]["Value"][2] for m in meta]
-    assert zs == sorted(zs)  # display order along the slice normal, not InstanceNumber
+    # display order along the slice normal, head first; not the (shuffled) InstanceNumber
+    assert zs == sorted(zs, reverse=True)
     for m in meta:
         sop = m["00080018"]["Value"][0]
         assert m["7FE00010"] == {"vr": "OW", "BulkDataURI": f"instances/{sop}/frames"}
@@ -182,3 +183,34 @@ def test_new_scaffold_builds(tmp_path: Path) -> None:
     site = load_config(tmp_path / "mysite/site.toml")
     assert [c.slug for c in site.cases] == ["example"]
     assert runner.invoke(main, ["new", str(tmp_path / "mysite")]).exit_code == 2
+
+
+def test_viewer_manifest(site_dir: Path) -> None:
+    config = make_site(site_dir, 3)
+    config.write_text(
+        config.read_text()
+        + '\n[[cases]]\nslug = "mr"\ntitle = "MR"\nsource = "sample:head-mr"\nunknown = true\n'
+        'diagnosis = "Demyelination"\ndiscussion = "**bold** <script>x</script>"\n'
+    )
+    build(load_config(config))
+    out = site_dir / "public"
+    ct = json.loads((out / "data/cases/ct-case.json").read_bytes())
+    (series,) = ct["studies"][0]["series"]
+    assert (series["rows"], series["columns"], series["signed"]) == (24, 20, True)
+    assert series["rescale"] == [1.0, -1024.0]
+    assert [w["name"] for w in series["windows"]][:3] == ["default", "soft tissue", "lung"]
+    assert [f["position"][2] for f in series["frames"]] == [100.0, 97.0, 94.0]
+    for frame in series["frames"]:  # frames are the DICOMweb tree's files, not copies
+        assert (out / frame["url"]).stat().st_size == frame["bytes"]
+    assert (out / series["thumbnail"]).is_file()
+    mr = json.loads((out / "data/cases/mr.json").read_bytes())
+    assert mr["case"]["unknown"] is True
+    assert (
+        mr["case"]["discussionHtml"]
+        == "<p><strong>bold</strong> &lt;script&gt;x&lt;/script&gt;</p>\n"
+    )
+    (series,) = mr["studies"][0]["series"]
+    assert len(series["frames"]) == 32 and series["transferSyntax"] == "1.2.840.10008.1.2.1"
+    zs = [f["position"][2] for f in series["frames"]]
+    assert len(set(zs)) == 32  # per-frame positions from the functional groups
+    assert series["windows"][0] == {"name": "default", "center": 1100.0, "width": 2200.0}
