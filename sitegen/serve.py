@@ -24,6 +24,8 @@ def content_type(path: str) -> str | None:
 
 
 class Handler(SimpleHTTPRequestHandler):
+    base_url = "/"  # the site is served under this path; anything else is a 404
+
     extensions_map = {
         **SimpleHTTPRequestHandler.extensions_map,
         ".js": "text/javascript",
@@ -36,6 +38,12 @@ class Handler(SimpleHTTPRequestHandler):
         url_path = self.path.split("?", 1)[0]
         return content_type(url_path) or super().guess_type(path)
 
+    def translate_path(self, path: str) -> str:
+        clean = path.split("?", 1)[0].split("#", 1)[0]
+        if not clean.startswith(self.base_url) and clean + "/" != self.base_url:
+            return str(Path(self.directory) / ".sitegen-not-found")
+        return super().translate_path("/" + path[len(self.base_url) :])
+
     def end_headers(self) -> None:
         self.send_header("Access-Control-Allow-Origin", "*")
         super().end_headers()
@@ -44,7 +52,10 @@ class Handler(SimpleHTTPRequestHandler):
         pass
 
 
-def make_server(root: Path, port: int = 8000, host: str = "127.0.0.1") -> ThreadingHTTPServer:
-    """A server for `root`; port 0 picks a free one (see server.server_address)."""
-    handler = functools.partial(Handler, directory=str(root))
+def make_server(
+    root: Path, port: int = 8000, host: str = "127.0.0.1", base_url: str = "/"
+) -> ThreadingHTTPServer:
+    """A server for `root` under `base_url`; port 0 picks a free one (server.server_address)."""
+    handler_class = type("SiteHandler", (Handler,), {"base_url": base_url})
+    handler = functools.partial(handler_class, directory=str(root))
     return ThreadingHTTPServer((host, port), handler)
