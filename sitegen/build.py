@@ -25,6 +25,7 @@ from .sources import SourceItem, find_items
 from .sources.zip import UnsafeZipError
 from .writers.dicomweb import json_bytes, write_dicomweb
 from .writers.manifest import case_manifest
+from .writers.part10 import write_case_zip
 
 
 class UI(Protocol):
@@ -206,6 +207,7 @@ def plan(
             burned_in=case.burned_in or site.deid.burned_in,
             masks=tuple((m.series, m.rect) for m in case.masks),
             write=write,
+            part10=site.build.downloads,
         )
         jobs += [(item, job) for item in scan.items]
     return jobs
@@ -270,6 +272,9 @@ def _build_into(
         write_dicomweb(studies, tmp)
         write_thumbnails(studies, tmp)
         write_manifests(site, studies, tmp)
+        if site.build.downloads:
+            for case in site.cases:
+                write_case_zip(tmp, case.slug, [s for s in studies if s.case == case.slug])
         detail.append(f"{len(studies)} studies")
 
     report.cases = len({s.case for s in studies})
@@ -282,8 +287,9 @@ def _build_into(
         with _stage(report, ui, "sweep", None) as detail:
             canaries = without_published_dates(canaries, (i.metadata for i in instances))
             unique = {c.value: c for c in canaries}.values()
-            # frame files were swept by the workers that wrote them
-            hits = Sweeper(unique).scan_tree(tmp, contents=lambda rel: not is_frame_file(rel))
+            # frames and Part 10 files were swept by the workers that wrote them, with the
+            # canaries of the one input they come from; the zips only repackage Part 10 files
+            hits = Sweeper(unique).scan_tree(tmp, contents=_swept_here)
             for hit in hits[:50]:
                 report.errors.append(
                     f"identifying data would be published: {hit.path}: {hit.value!s} "
@@ -296,6 +302,12 @@ def _build_into(
     files = [p for p in tmp.rglob("*") if p.is_file()]
     report.files_out = len(files)
     report.size_out = sum(p.stat().st_size for p in files)
+
+
+def _swept_here(relative: str) -> bool:
+    """Whether the parent's sweep reads a file's bytes (every path is checked regardless)."""
+    derived = relative.startswith(("dicom/", "downloads/")) and relative.endswith((".dcm", ".zip"))
+    return not (derived or is_frame_file(relative))
 
 
 def write_manifests(site: Site, studies: list[Study], out: Path) -> None:

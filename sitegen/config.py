@@ -69,6 +69,7 @@ class BuildSettings:
     workers: int = 0
     frames: str = "htj2k"
     lossy: int | None = None
+    downloads: bool = True  # Part 10 files under dicom/ and a zip per case under downloads/
 
 
 @dataclass(frozen=True)
@@ -157,7 +158,12 @@ SECTIONS: dict[str, dict[str, tuple[tuple[type, ...], str]]] = {
         "license": _STR,
         "description": _STR,
     },
-    "build": {"workers": _INT, "frames": _STR, "lossy": ((bool, int), "false or a quality 1-100")},
+    "build": {
+        "workers": _INT,
+        "frames": _STR,
+        "lossy": ((bool, int), "false or a quality 1-100"),
+        "downloads": _BOOL,
+    },
     "deid": {
         "enabled": _BOOL,
         "profile": _STR,
@@ -336,7 +342,12 @@ def _build_settings(raw: dict[str, Any], chk: _Checker) -> BuildSettings:
     if lossy is True or (not isinstance(lossy, bool) and not 1 <= lossy <= 100):
         chk.add("build.lossy", f"{lossy!r} must be false or a quality from 1 to 100")
         lossy = False
-    return BuildSettings(workers=workers, frames=frames, lossy=None if lossy is False else lossy)
+    return BuildSettings(
+        workers=workers,
+        frames=frames,
+        lossy=None if lossy is False else lossy,
+        downloads=raw.get("downloads", True),
+    )
 
 
 def _deid_settings(raw: dict[str, Any], chk: _Checker) -> DeidSettings:

@@ -30,6 +30,7 @@ from .deid import (
 )
 from .model import Instance, check_uid, frame_path
 from .sources import SourceItem
+from .writers.part10 import part10_path, write_part10
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,7 @@ class Job:
     masks: tuple[tuple[int, tuple[int, int, int, int]], ...] = ()  # (series number, rect)
     verify: bool = True  # decode the first frame again and compare (lossless only)
     write: bool = True  # False: de-identify only, for `sitegen check`
+    part10: bool = True  # also write the instance as a Part 10 file (downloads, OHIF)
 
 
 @dataclass
@@ -163,10 +165,7 @@ def _run(item: SourceItem, job: Job, out: Outcome) -> None:
         kept.append(index)
         relative = frame_path(study, series, sop, len(kept))
         if sweeper is not None:
-            out.leaks += [
-                f"{h.path}: {h.value} from {h.canary.attribute}"
-                for h in sweeper.scan_bytes(data, relative)
-            ]
+            out.leaks += _leaks(sweeper, data, relative)
         _write(root / relative, data)
         sizes.append(len(data))
     if not kept:
@@ -177,6 +176,14 @@ def _run(item: SourceItem, job: Job, out: Outcome) -> None:
     if input_ts in LOSSY_INPUT:
         ds.LossyImageCompression = "01"  # our lossless frames keep the input's earlier loss
     metadata = _metadata(ds, sop, ts, pixels.metadata_updates(layout, job.codec))
+    if job.part10:
+        frame_files = [root / frame_path(study, series, sop, n) for n in range(1, len(kept) + 1)]
+        native = layout.rows * layout.columns * layout.samples_per_pixel
+        native *= layout.bits_allocated // 8
+        relative = part10_path(study, series, sop)
+        header = write_part10(root / relative, ds, frame_files, ts, native)
+        if sweeper is not None:  # its pixel data are the frames, swept above
+            out.leaks += _leaks(sweeper, header, relative)
     position, orientation = _geometry(ds)
     out.instance = Instance(
         study_uid=study,
@@ -194,6 +201,12 @@ def _run(item: SourceItem, job: Job, out: Outcome) -> None:
         bytes_in=bytes_in,
     )
     out.bytes_out = sum(sizes)
+
+
+def _leaks(sweeper: Sweeper, data: bytes, relative: str) -> list[str]:
+    return [
+        f"{h.path}: {h.value} from {h.canary.attribute}" for h in sweeper.scan_bytes(data, relative)
+    ]
 
 
 def _write(path: Path, data: bytes) -> None:

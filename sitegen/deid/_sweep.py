@@ -31,7 +31,7 @@ from ._canary import Canary, is_numeric, mask
 
 NUMERIC_MIN_LENGTH = 8
 WORD_BOUNDARY_BELOW = 6
-CHUNK_BYTES = 32 * 1024 * 1024
+CHUNK_BYTES = 4 * 1024 * 1024  # memory per scan stays about 3x this
 
 # Character sets in which a non-ASCII value may be stored (DICOM Specific Character Sets).
 _ENCODINGS = (

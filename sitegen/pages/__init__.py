@@ -1,0 +1,214 @@
+"""The site's own pages: the case gallery, one page per case, 404, and the gallery's index.
+
+Jinja2 with autoescape on renders every author and DICOM string as text; case text goes through
+`sitegen.text.markdown_html` (raw HTML off) and is the only markup marked safe. Pages carry no
+inline script or style, so they pass the same Content-Security-Policy as the viewer. Links are
+absolute paths under `base_url` (404.html is served at any depth, so relative links would
+break there); Open Graph URLs are absolute when `[site] url` is set.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from markupsafe import Markup
+
+from .. import __version__
+from ..cards import key_image, render_card
+from ..config import Case, Site
+from ..hosts import CSP, absolute_root
+from ..model import Study, series_dir
+from ..text import markdown_html
+
+HERE = Path(__file__).parent
+TEMPLATES = HERE / "templates"
+STATIC = HERE / "static"
+UNKNOWN_TITLE = "Unknown case"
+
+
+@lru_cache(maxsize=1)
+def environment() -> Environment:
+    return Environment(
+        loader=FileSystemLoader(str(TEMPLATES)),
+        autoescape=True,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+def _first(meta: dict[str, Any], tag: str) -> str:
+    values = meta.get(tag, {}).get("Value", [])
+    return str(values[0]) if values else ""
+
+
+def human_size(n: int) -> str:
+    for unit in ("bytes", "KB", "MB", "GB"):
+        if n < 1000 or unit == "GB":
+            return f"{n} {unit}" if unit == "bytes" else f"{n:.1f} {unit}"
+        n /= 1000  # type: ignore[assignment]
+    raise AssertionError
+
+
+def plain_excerpt(text: str, limit: int = 200) -> str:
+    """One line of plain text for descriptions (Markdown marks are kept: it is only a hint)."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1].rsplit(" ", 1)[0] + "…"
+
+
+@dataclass
+class SeriesView:
+    number: int
+    modality: str
+    description: str
+    frames: int
+    thumbnail: str
+    viewer: str
+
+
+@dataclass
+class CaseView:
+    """What the templates show of one case; `public_title` is safe to show before reveal."""
+
+    case: Case
+    url: str
+    public_title: str
+    modalities: list[str]
+    series: list[SeriesView]
+    viewer: str
+    embed: str
+    card: str
+    abs_url: str
+    description: str
+    download: tuple[str, str] | None = None
+    html: dict[str, Markup] = field(default_factory=dict)
+
+    @property
+    def thumbnail(self) -> str:
+        pick = self.case.view.get("series", 1)
+        index = pick - 1 if isinstance(pick, int) and 1 <= pick <= len(self.series) else 0
+        return self.series[index].thumbnail if self.series else ""
+
+    def search_entry(self) -> dict[str, Any]:
+        """The gallery's index entry; nothing an unknown case hides before reveal."""
+        c = self.case
+        words = [self.public_title, *c.tags, *self.modalities, c.history, c.findings]
+        if not c.unknown:
+            words += [c.diagnosis, c.discussion]
+        return {
+            "slug": c.slug,
+            "title": self.public_title,
+            "tags": list(c.tags),
+            "modalities": self.modalities,
+            "text": " ".join(" ".join(words).split()).lower(),
+        }
+
+
+def case_view(site: Site, case: Case, studies: list[Study], out: Path) -> CaseView:
+    base, root = site.site.base_url, absolute_root(site)
+    viewer = f"{base}viewer/?case={case.slug}"
+    series = []
+    for study in studies:
+        for s in study.series:
+            meta = s.instances[0].metadata
+            n = len(series) + 1
+            series.append(
+                SeriesView(
+                    number=n,
+                    modality=_first(meta, "00080060"),
+                    description=_first(meta, "0008103E"),
+                    frames=s.frames,
+                    thumbnail=f"{base}{series_dir(study.uid, s.uid)}/thumbnail",
+                    viewer=f"{viewer}#s={n}",
+                )
+            )
+    page = f"cases/{case.slug}/"
+    view = CaseView(
+        case=case,
+        url=base + page,
+        public_title=UNKNOWN_TITLE if case.unknown else case.title,
+        modalities=sorted({s.modality for s in series if s.modality}),
+        series=series,
+        viewer=viewer,
+        embed=f"{root or base}viewer/?case={case.slug}",
+        card=f"{root or base}{page}card.png",
+        abs_url=f"{root}{page}" if root else base + page,
+        description=plain_excerpt(case.history or case.findings or site.site.description),
+    )
+    zip_file = out / "downloads" / f"{case.slug}.zip"
+    if zip_file.is_file():
+        view.download = (f"{base}downloads/{case.slug}.zip", human_size(zip_file.stat().st_size))
+    for name in ("history", "findings", "discussion"):
+        view.html[name] = Markup(markdown_html(getattr(case, name)))
+    return view
+
+
+def _common(site: Site) -> dict[str, Any]:
+    return {
+        "site": site.site,
+        "base": site.site.base_url,
+        "root": absolute_root(site),
+        "csp": CSP,
+        "version": __version__,
+    }
+
+
+def write_pages(site: Site, studies: list[Study], out: Path) -> list[str]:
+    """Write the gallery, the case pages with their cards, 404.html, data/search.json and the
+    pages' assets into `out`; returns warnings (a case whose card could not be drawn)."""
+    warnings: list[str] = []
+    env = environment()
+    common = _common(site)
+    views = []
+    for case in site.cases:
+        mine = [s for s in studies if s.case == case.slug]
+        views.append(case_view(site, case, mine, out))
+
+    assets = out / "assets"
+    assets.mkdir(parents=True, exist_ok=True)
+    for item in STATIC.iterdir():
+        if item.is_file():
+            shutil.copyfile(item, assets / item.name)
+
+    key_images = {}
+    for view in views:
+        folder = out / "cases" / view.case.slug
+        folder.mkdir(parents=True, exist_ok=True)
+        mine = [s for s in studies if s.case == view.case.slug]
+        try:
+            key_images[view.case.slug] = key_image(mine, out, view.case.view, 630)
+        except (OSError, ValueError) as exc:
+            warnings.append(f'case "{view.case.slug}": no key image for its card: {exc}')
+        badges = view.modalities + list(view.case.tags)[:3]
+        card = render_card(
+            key_images.get(view.case.slug), view.public_title, site.site.title, "", badges
+        )
+        (folder / "card.png").write_bytes(card)
+        html = env.get_template("case.html").render(common, c=view, case=view.case)
+        (folder / "index.html").write_text(html, encoding="utf-8")
+
+    first = next(iter(key_images.values()), None)
+    n = len(views)
+    subtitle = site.site.description or f"{n} teaching case{'s' * (n != 1)}"
+    (out / "card.png").write_bytes(render_card(first, site.site.title, subtitle, "", []))
+
+    tags = sorted({t for v in views for t in v.case.tags}, key=str.lower)
+    modalities = sorted({m for v in views for m in v.modalities})
+    gallery = env.get_template("index.html").render(
+        common, cases=views, tags=tags, modalities=modalities
+    )
+    (out / "index.html").write_text(gallery, encoding="utf-8")
+    (out / "404.html").write_text(env.get_template("404.html").render(common), encoding="utf-8")
+
+    (out / "data").mkdir(parents=True, exist_ok=True)
+    index = {"version": 1, "cases": [v.search_entry() for v in views]}
+    (out / "data/search.json").write_text(
+        json.dumps(index, ensure_ascii=False, separators=(",", ":")), encoding="utf-8"
+    )
+    return warnings
