@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from . import pixels, publish, transcode
+from .cache import BuildCache, job_fingerprint
 from .config import Site
 from .deid import Deidentifier, Sweeper, load_or_create_key, without_published_dates
 from .model import Instance, Study, group, is_frame_file
@@ -25,7 +26,7 @@ from .sources import SourceItem, find_items
 from .sources.zip import UnsafeZipError
 from .writers.dicomweb import json_bytes, write_dicomweb
 from .writers.manifest import case_manifest
-from .writers.part10 import write_case_zip
+from .writers.part10 import write_case_zip, zip_members
 
 
 class UI(Protocol):
@@ -64,6 +65,10 @@ class BuildReport:
     errors: list[str] = field(default_factory=list)
     deid: bool = True
     published: bool = False
+    cached: int = 0  # instances reused from the build cache
+    added: list[str] = field(default_factory=list)  # the deploy diff against the last output
+    changed: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
 
     @property
     def ratio(self) -> float:
@@ -104,8 +109,11 @@ class SerialExecutor(Executor):
         return fut
 
 
-def make_executor(workers: int) -> Executor:
-    """A process pool of `workers` (0 = all cores), or in-process work for 1."""
+def make_executor(workers: int, address: str | None = None) -> Executor:
+    """A process pool of `workers` (0 = all cores), in-process work for 1, or a Dask cluster
+    for "dask://HOST:PORT" (its workers must see this machine's output folder)."""
+    if address and address != "local":
+        return _dask_executor(address)
     n = workers or os.cpu_count() or 1
     if n == 1:
         return SerialExecutor()
@@ -113,6 +121,23 @@ def make_executor(workers: int) -> Executor:
     # workers import the pipeline once, in the fork server, not each on its own
     context.set_forkserver_preload(["sitegen.transcode"])
     return ProcessPoolExecutor(max_workers=n, mp_context=context)
+
+
+def _dask_executor(address: str) -> Executor:
+    if not address.startswith("dask://"):
+        raise ValueError(f'--executor "{address}": use "local" or "dask://HOST:PORT"')
+    from distributed import Client  # optional: pip install "sitegen[dask]"
+
+    client = Client(address.removeprefix("dask://"))
+    executor = client.get_executor()
+    shutdown = executor.shutdown
+
+    def close(wait: bool = True, **kwargs: Any) -> None:
+        shutdown(wait=wait)
+        client.close()
+
+    executor.shutdown = close  # type: ignore[method-assign]
+    return executor
 
 
 @contextmanager
@@ -134,10 +159,13 @@ def build(
     strict: bool = False,
     deid: bool = True,
     ui: UI | None = None,
+    clean: bool = False,
+    executor: str | None = None,
 ) -> BuildReport:
     """Build the site into `out_dir` (default: [site] out_dir) atomically.
 
-    Raises BuildFailed (with the report) when nothing was published."""
+    `clean` ignores the build cache (it is still refreshed); `executor` is "local" (default)
+    or "dask://HOST:PORT". Raises BuildFailed (with the report) when nothing was published."""
     ui = ui or QuietUI()
     out = (out_dir or site.out_path()).resolve()
     report = BuildReport(out_dir=str(out), deid=deid and site.deid.enabled)
@@ -147,15 +175,21 @@ def build(
     with publish.locked(out):
         publish.recover(out)
         tmp = publish.new_temp_dir(out)
+        cache = BuildCache(site.root / ".sitegen/cache", read=not clean)
         try:
-            _build_into(site, tmp, report, ui, workers, strict)
+            _build_into(site, tmp, report, ui, workers, strict, cache, executor)
             if strict and report.warnings:
                 report.errors += [f"--strict: {w}" for w in report.warnings]
             if report.errors:
                 raise BuildFailed(report)
             with _stage(report, ui, "publish", None) as detail:
+                report.added, report.changed, report.removed = publish.diff_trees(tmp, out)
                 publish.swap_in(tmp, out)
-                detail.append(f"{out.name}/ (swapped atomically)")
+                cache.finish()
+                detail.append(
+                    f"{out.name}/ (swapped atomically): {len(report.added)} added, "
+                    f"{len(report.changed)} changed, {len(report.removed)} removed"
+                )
             report.published = True
         finally:
             if tmp.exists():
@@ -214,21 +248,31 @@ def plan(
 
 
 def run_jobs(
-    jobs: list[tuple[SourceItem, transcode.Job]], workers: int, ui: UI
-) -> Iterator[transcode.Outcome]:
+    jobs: list[tuple[SourceItem, transcode.Job]], workers: int, ui: UI, executor: str | None = None
+) -> Iterator[tuple[SourceItem, transcode.Job, transcode.Outcome]]:
     """Run the jobs in an executor; outcomes come back as they finish."""
-    executor = make_executor(workers)
+    if not jobs:
+        return
+    pool = make_executor(workers, executor)
     try:
-        futures = [executor.submit(transcode.run, item, job) for item, job in jobs]
+        futures = {pool.submit(transcode.run, item, job): (item, job) for item, job in jobs}
         for fut in as_completed(futures):
-            yield fut.result()
+            item, job = futures[fut]
+            yield item, job, fut.result()
             ui.advance()
     finally:
-        executor.shutdown(wait=True, cancel_futures=True)
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _build_into(
-    site: Site, tmp: Path, report: BuildReport, ui: UI, workers: int | None, strict: bool
+    site: Site,
+    tmp: Path,
+    report: BuildReport,
+    ui: UI,
+    workers: int | None,
+    strict: bool,
+    cache: BuildCache,
+    executor: str | None,
 ) -> None:
     use_deid = report.deid
     deidentifier = None
@@ -249,7 +293,7 @@ def _build_into(
     canaries = []
     with _stage(report, ui, "pixels", len(jobs)) as detail:
         n = site.build.workers if workers is None else workers
-        for outcome in run_jobs(jobs, n, ui):
+        for outcome in _outcomes(jobs, n, ui, cache, tmp, executor):
             report.warnings += outcome.warnings
             if outcome.refused:
                 (report.errors if strict else report.warnings).append(outcome.refused)
@@ -261,10 +305,11 @@ def _build_into(
                 instances.append(outcome.instance)
                 report.bytes_in += outcome.instance.bytes_in
                 report.bytes_out += outcome.bytes_out
+        report.cached = cache.hits
         mb = report.bytes_in / 1e6
         detail.append(
             f"{sum(i.frames for i in instances)} frames, {mb:.1f} MB -> "
-            f"{report.bytes_out / 1e6:.1f} MB ({report.ratio:.2f}x)"
+            f"{report.bytes_out / 1e6:.1f} MB ({report.ratio:.2f}x), {cache.hits} cached"
         )
 
     with _stage(report, ui, "write", None) as detail:
@@ -274,7 +319,7 @@ def _build_into(
         write_manifests(site, studies, tmp)
         if site.build.downloads:
             for case in site.cases:
-                write_case_zip(tmp, case.slug, [s for s in studies if s.case == case.slug])
+                _case_zip(cache, tmp, case.slug, [s for s in studies if s.case == case.slug])
         detail.append(f"{len(studies)} studies")
 
     report.cases = len({s.case for s in studies})
@@ -302,6 +347,48 @@ def _build_into(
     files = [p for p in tmp.rglob("*") if p.is_file()]
     report.files_out = len(files)
     report.size_out = sum(p.stat().st_size for p in files)
+
+
+def _case_zip(cache: BuildCache, out: Path, slug: str, studies: list[Study]) -> None:
+    """downloads/<slug>.zip, reused from the cache when its Part 10 files are the same."""
+    members = zip_members(out, slug, studies)
+    target = out / "downloads" / f"{slug}.zip"
+    key = cache.derived_key(
+        f"zip:{slug}:" + ",".join(n for n, _ in members), [p for _, p in members]
+    )
+    if not cache.get_derived(key, target):
+        write_case_zip(target, members)
+        cache.put_derived(key, target)
+
+
+def _outcomes(
+    jobs: list[tuple[SourceItem, transcode.Job]],
+    workers: int,
+    ui: UI,
+    cache: BuildCache,
+    tmp: Path,
+    executor: str | None,
+) -> Iterator[transcode.Outcome]:
+    """Outcomes of every job: from the build cache where the input and settings are unchanged,
+    else computed (and then cached)."""
+    job_fps: dict[int, str] = {}
+    fingerprints: dict[int, str | None] = {}
+    todo = []
+    for item, job in jobs:
+        fp = cache.fingerprint(item)
+        job_fp = job_fps.setdefault(id(job), job_fingerprint(job))
+        hit = cache.get(cache.key(fp, job_fp), tmp) if fp else None
+        if hit is not None:
+            ui.advance()
+            yield hit
+            continue
+        fingerprints[id(item)] = fp
+        todo.append((item, job))
+    for item, job, outcome in run_jobs(todo, workers, ui, executor):
+        fp = fingerprints[id(item)] or (f"file:{outcome.digest}" if outcome.digest else None)
+        if fp:
+            cache.put(cache.key(fp, job_fps[id(job)]), outcome, tmp, item)
+        yield outcome
 
 
 def _swept_here(relative: str) -> bool:

@@ -131,7 +131,8 @@ def render_card(
         sub = _wrap(draw, subtitle, font(30), width, 3)
         draw.multiline_text((x, y), sub, font=font(30), fill=MUTED, spacing=10)
     if footer:
-        draw.text((x, HEIGHT - 64), _wrap(draw, footer, font(26), width, 1), font=font(26), fill=MUTED)
+        line = _wrap(draw, footer, font(26), width, 1)
+        draw.text((x, HEIGHT - 64), line, font=font(26), fill=MUTED)
     buf = io.BytesIO()
     card.save(buf, format="PNG", optimize=True)
     return buf.getvalue()

@@ -55,7 +55,7 @@ def check_site(site: Site, public: Path, workers: int = 0) -> CheckReport:
         return result
     jobs = plan(site, public, deidentifier, scratch, write=False)
     canaries = []
-    for outcome in run_jobs(jobs, workers, QuietUI()):
+    for _, _, outcome in run_jobs(jobs, workers, QuietUI()):
         canaries += outcome.canaries
         result.actions.update(outcome.actions)
         result.warnings += outcome.warnings

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sys
+import threading
 from pathlib import Path
 
 import click
@@ -12,7 +14,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from . import __version__
 from .build import BuildFailed, BuildReport, build
-from .config import ConfigError, Site, load_config
+from .config import ConfigError, Site, load_config, normalize_base_url
 
 console = Console(stderr=True, highlight=False)
 
@@ -61,6 +63,14 @@ def _load(config: str) -> Site:
         sys.exit(2)
 
 
+def with_base_url(site: Site, base_url: str | None) -> Site:
+    """The site with `--base-url` in place of [site] base_url (None: unchanged)."""
+    if base_url is None:
+        return site
+    settings = dataclasses.replace(site.site, base_url=normalize_base_url(base_url))
+    return dataclasses.replace(site, site=settings)
+
+
 def _print_report(report: BuildReport, quiet: bool) -> None:
     if report.warnings:
         console.print(f"[yellow]warnings ({len(report.warnings)}):[/yellow]")
@@ -94,8 +104,9 @@ def run_build(
     no_deid: bool,
     quiet: bool = False,
     as_json: bool = False,
+    base_url: str | None = None,
 ) -> BuildReport:
-    site = _load(config)
+    site = with_base_url(_load(config), base_url)
     if not quiet and not as_json:
         n = len(site.cases)
         console.print(f"sitegen {__version__} · {config} · {n} case{'s' * (n != 1)}")
@@ -133,6 +144,11 @@ def main() -> None:
 _config = click.option(
     "--config", "-c", default="site.toml", show_default=True, help="The site configuration file."
 )
+_base_url = click.option(
+    "--base-url",
+    help="Serve the site under this path, e.g. /repo/ for GitHub project pages "
+    "(overrides [site] base_url).",
+)
 
 
 @main.command("build")
@@ -147,6 +163,7 @@ _config = click.option(
 )
 @click.option("--quiet", "-q", is_flag=True, help="Print only warnings and the last line.")
 @click.option("--json", "as_json", is_flag=True, help="Print the build report as JSON.")
+@_base_url
 def build_cmd(
     config: str,
     out: str | None,
@@ -155,45 +172,105 @@ def build_cmd(
     no_deid: bool,
     quiet: bool,
     as_json: bool,
+    base_url: str | None,
 ) -> None:
     """Build the site into public/ (atomically: a failed build publishes nothing)."""
-    run_build(config, out, workers, strict, no_deid, quiet, as_json)
+    run_build(config, out, workers, strict, no_deid, quiet, as_json, base_url)
+
+
+def _serve_build(site: Site, quiet: bool) -> bool:
+    """One build for `serve`: report it, never exit (the last published site stays served)."""
+    try:
+        report = build(site, ui=RichUI(quiet))
+    except BuildFailed as exc:
+        report = exc.report
+    except RuntimeError as exc:  # another build holds the lock
+        console.print(f"[red]Error:[/red] {exc}")
+        return False
+    _print_report(report, quiet)
+    return report.published
 
 
 @main.command("serve")
 @_config
 @click.option("--port", "-p", default=8000, show_default=True, type=click.IntRange(0, 65535))
+@_base_url
 @click.option("--no-build", is_flag=True, help="Serve the existing output without building.")
-def serve_cmd(config: str, port: int, no_build: bool) -> None:
-    """Build, then serve the site on http://127.0.0.1:PORT/."""
-    from .serve import make_server
+@click.option("--no-watch", is_flag=True, help="Do not rebuild when the inputs change.")
+def serve_cmd(config: str, port: int, base_url: str | None, no_build: bool, no_watch: bool) -> None:
+    """Build, then serve the site on http://127.0.0.1:PORT/; rebuild when site.toml, the case
+    files or the page templates change, and reload the open pages."""
+    from .serve import Reloader, make_server, rebuild_on_change
 
-    site = _load(config)
+    site = with_base_url(_load(config), base_url)
     out = site.out_path()
     if not no_build:
-        run_build(config, None, None, False, False)
+        console.print(f"sitegen {__version__} · {config} · building")
+        _serve_build(site, quiet=False)
     if not out.is_dir():
         console.print(f"[red]Error:[/red] {out} does not exist; run sitegen build first")
         sys.exit(1)
-    server = make_server(out, port)
+    reloader = None if no_watch else Reloader()
+    server = make_server(out, port, base_url=site.site.base_url, reloader=reloader)
     host, real_port = server.server_address[:2]
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
     console.print(
         f"serving {out} at http://{host}:{real_port}{site.site.base_url} (Ctrl-C to stop)"
     )
+
+    def load_site() -> Site | None:
+        try:
+            return with_base_url(load_config(config), base_url)
+        except ConfigError as exc:
+            console.print(f"[red]Error:[/red] {exc}; still serving the last build")
+            for problem in exc.problems:
+                console.print(f"  {problem}", markup=False)
+            return None
+
+    def rebuild(new_site: Site) -> bool:
+        console.print("change detected: rebuilding")
+        return _serve_build(new_site, quiet=True)
+
+    def published() -> None:
+        assert reloader is not None
+        reloader.bump()
+        console.print("page reloaded")
+
     try:
-        server.serve_forever()
+        if no_watch:
+            while thread.is_alive():
+                thread.join(0.5)
+        else:
+            console.print("watching site.toml, cases/ and the templates")
+            rebuild_on_change(load_site, rebuild, published)
     except KeyboardInterrupt:
         pass
     finally:
+        if reloader is not None:
+            reloader.close()
+        server.shutdown()
         server.server_close()
+        console.print("stopped")
 
 
 @main.command("check")
 @_config
 @click.argument("public_dir", required=False, type=click.Path(file_okay=False, path_type=Path))
 @click.option("--workers", "-j", type=click.IntRange(min=0), default=0, help="0 = all cores.")
-def check_cmd(config: str, public_dir: Path | None, workers: int) -> None:
-    """Sweep a built site for every identifying value of its inputs; print a de-id report."""
+@click.option(
+    "--host",
+    type=click.Choice(["github-pages", "netlify", "cloudflare", "surge", "s3"]),
+    help="Instead of the privacy sweep, audit the built site against this host's limits and "
+    "features (file count, sizes, files per folder, header rules); exit 1 over a limit.",
+)
+def check_cmd(config: str, public_dir: Path | None, workers: int, host: str | None) -> None:
+    """Sweep a built site for every identifying value of its inputs; print a de-id report.
+    With --host, audit it for a static host instead (the sweep needs the inputs; the host
+    audit needs only PUBLIC_DIR)."""
+    if host is not None:
+        _check_host(host, public_dir or _load(config).out_path())
+        return
     from .check import ACTION_NAMES, check_site
 
     site = _load(config)
@@ -225,6 +302,47 @@ def check_cmd(config: str, public_dir: Path | None, workers: int) -> None:
         sys.exit(1)
 
 
+def _check_host(host: str, public: Path) -> None:
+    from .hostcheck import HOSTS, audit
+
+    if not public.is_dir():
+        console.print(f"[red]Error:[/red] {public}: no such folder; build the site first")
+        sys.exit(2)
+    report = audit(public, host)
+    st, limits = report.stats, HOSTS[host]
+
+    def row(what: str, value: str, limit: str | None) -> None:
+        console.print(f"  {what:<16} {value:<40} {('limit ' + limit) if limit else ''}")
+
+    def mib(n: int) -> str:
+        return f"{n / 2**20:,.1f} MiB"
+
+    console.print(f"{public} for {limits.label}:")
+    row("files", f"{st.files:,}", f"{limits.max_files:,}" if limits.max_files else None)
+    total = limits.max_total_bytes
+    row("total size", mib(st.total_bytes), f"{total / 1e9:g} GB" if total else None)
+    biggest = limits.max_file_bytes
+    row("largest file", f"{mib(st.largest[0])} {st.largest[1]}", mib(biggest) if biggest else None)
+    per_folder = limits.max_files_per_folder
+    row(
+        "fullest folder",
+        f"{st.busiest_folder[0]:,} entries {st.busiest_folder[1]}",
+        f"{per_folder:,}" if per_folder else None,
+    )
+    if st.header_rules is not None and limits.headers:
+        rules = limits.max_header_rules
+        row("_headers rules", str(st.header_rules), str(rules) if rules else None)
+    for note in report.notes:
+        console.print(f"  note: {note}", markup=False)
+    for warning in report.warnings:
+        console.print(f"  [yellow]warning:[/yellow] {warning}")
+    for error in report.errors:
+        console.print(f"[red]Error:[/red] {error}", markup=False)
+    if report.errors:
+        sys.exit(1)
+    console.print(f"fits {limits.label}")
+
+
 SCAFFOLD_SITE = """\
 [site]
 title = "My teaching file"
@@ -252,6 +370,77 @@ Write the discussion here, in Markdown.
 """
 
 
+SCAFFOLD_README = """\
+# My teaching file
+
+Teaching cases built with [sitegen](https://pypi.org/project/sitegen/): `sitegen build` turns
+the DICOM of each case into a static website in `public/`; `sitegen serve` previews it on
+http://127.0.0.1:8000/ and rebuilds when `site.toml` or `cases/` change.
+
+Each case is a folder `cases/<slug>/` with a `case.md` (TOML front matter between `+++` lines,
+then the discussion in Markdown) and its DICOM files.
+"""
+
+# GitHub Pages: build with the Pages base path, publish public/ with the official actions.
+# SITEGEN_KEY (optional repository secret, base64 of .sitegen/key) keeps the de-identified UIDs
+# stable across deploys; without it every deploy gets new UIDs (frame URLs change, nothing leaks).
+SCAFFOLD_WORKFLOW = """\
+name: Deploy to GitHub Pages
+
+on:
+  push:
+    branches: [main]
+  workflow_dispatch:
+
+permissions:
+  contents: read
+  pages: write
+  id-token: write
+
+concurrency:
+  group: pages
+  cancel-in-progress: false
+
+jobs:
+  build:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/checkout@v4
+      - id: pages
+        uses: actions/configure-pages@v5
+      - uses: actions/setup-python@v5
+        with:
+          python-version: "3.12"
+      - run: python -m pip install "sitegen=={version}"
+      - name: Restore the de-identification key
+        env:
+          SITEGEN_KEY: ${{ secrets.SITEGEN_KEY }}
+        run: |
+          if [ -n "$SITEGEN_KEY" ]; then
+            mkdir -p .sitegen
+            printf '%s' "$SITEGEN_KEY" | base64 -d > .sitegen/key
+            chmod 600 .sitegen/key
+          fi
+      - name: Build
+        run: sitegen build --base-url "${{ steps.pages.outputs.base_path }}/"
+      - name: Check the site fits GitHub Pages
+        run: sitegen check --host github-pages public
+      - uses: actions/upload-pages-artifact@v3
+        with:
+          path: public
+
+  deploy:
+    needs: build
+    runs-on: ubuntu-latest
+    environment:
+      name: github-pages
+      url: ${{ steps.deployment.outputs.page_url }}
+    steps:
+      - id: deployment
+        uses: actions/deploy-pages@v4
+"""
+
+
 @main.command("new")
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
 def new_cmd(directory: Path) -> None:
@@ -263,7 +452,17 @@ def new_cmd(directory: Path) -> None:
     (directory / "site.toml").write_text(SCAFFOLD_SITE, encoding="utf-8")
     (directory / "cases/example/case.md").write_text(SCAFFOLD_CASE, encoding="utf-8")
     (directory / ".gitignore").write_text("public/\n.sitegen/\n", encoding="utf-8")
-    console.print(f"created {directory}/: site.toml, cases/example/case.md")
+    workflows = directory / ".github/workflows"
+    workflows.mkdir(parents=True)
+    (workflows / "pages.yml").write_text(
+        SCAFFOLD_WORKFLOW.replace("{version}", __version__), encoding="utf-8"
+    )
+    deploy = (Path(__file__).parent / "pages/README-section.md").read_text(encoding="utf-8")
+    (directory / "README.md").write_text(SCAFFOLD_README + "\n" + deploy, encoding="utf-8")
+    console.print(
+        f"created {directory}/: site.toml, cases/example/case.md, README.md, "
+        ".github/workflows/pages.yml"
+    )
     console.print(f"next: cd {directory} && sitegen build && sitegen serve")
 
 

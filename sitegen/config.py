@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from .deid import DEFAULT_OPTIONS, KNOWN_OPTIONS
+from .sources._dicomweb_url import looks_like_url, parse_dicomweb_url
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -424,9 +425,7 @@ def _case(
         chk.add(f"{prefix}annotations", "must be a list of tables")
         annotations = []
     auth = good.get("auth", {})
-    for key in auth:
-        if key not in ("bearer_env", "basic_user_env", "basic_password_env", "ca_bundle"):
-            chk.add(f"{prefix}auth.{key}", _hint(key, ["bearer_env", "basic_user_env"]))
+    _check_auth(auth, f"{prefix}auth", chk, root, source)
     if len(chk.problems) != n_before or slug is None or source is None:
         return None
     label = _label(file)
@@ -457,10 +456,38 @@ def _check_source(source: str, key: str, chk: _Checker, root: Path) -> None:
         name = source.removeprefix("sample:")
         if name not in sample_names():
             chk.add(key, f'"{source}": unknown sample; known: {", ".join(sample_names())}')
-    elif re.match(r"^(dicomweb\+)?https?://", source):
-        chk.add(key, f'"{source}": DICOMweb sources are not supported yet')
+    elif looks_like_url(source):
+        try:
+            parse_dicomweb_url(source)
+        except ValueError as exc:
+            chk.add(key, f'"{source}": {exc}')
     elif not (root / source).exists():
         chk.add(key, f'"{source}": no such file or folder')
+
+
+AUTH_KEYS = ("bearer_env", "basic_user_env", "basic_password_env", "ca_bundle")
+ENV_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def _check_auth(auth: dict[str, Any], key: str, chk: _Checker, root: Path, source: Any) -> None:
+    """The auth table names environment variables (never the secrets themselves)."""
+    for name, value in auth.items():
+        if name not in AUTH_KEYS:
+            chk.add(f"{key}.{name}", _hint(name, list(AUTH_KEYS)))
+        elif not isinstance(value, str) or not value:
+            chk.add(f"{key}.{name}", "must be a non-empty string")
+        elif name == "ca_bundle":
+            if not (root / value).is_file():
+                chk.add(f"{key}.{name}", f'"{value}": no such file')
+        elif not ENV_NAME_RE.match(value):
+            # do not echo it: it may be the secret pasted in by mistake
+            chk.add(f"{key}.{name}", "must name an environment variable (letters, digits, _)")
+    if auth.get("bearer_env") and (auth.get("basic_user_env") or auth.get("basic_password_env")):
+        chk.add(key, "use either bearer_env or basic_user_env + basic_password_env, not both")
+    elif bool(auth.get("basic_user_env")) != bool(auth.get("basic_password_env")):
+        chk.add(key, "basic_user_env and basic_password_env go together")
+    if auth and isinstance(source, str) and not looks_like_url(source):
+        chk.add(key, "only DICOMweb (URL) sources take auth")
 
 
 def _masks(raw: list[Any], key: str, chk: _Checker) -> tuple[Mask, ...]:

@@ -12,6 +12,7 @@ import contextlib
 import ctypes
 import ctypes.util
 import fcntl
+import filecmp
 import os
 import secrets
 import shutil
@@ -81,3 +82,28 @@ def swap_in(tmp: Path, out: Path) -> None:
     os.rename(out, old)
     os.rename(tmp, out)
     shutil.rmtree(old)
+
+
+def _files(root: Path) -> dict[str, Path]:
+    if not root.is_dir():
+        return {}
+    return {p.relative_to(root).as_posix(): p for p in root.rglob("*") if p.is_file()}
+
+
+def diff_trees(new: Path, old: Path) -> tuple[list[str], list[str], list[str]]:
+    """(added, changed, removed) files of `new` against `old`: the deploy diff. Files linked
+    from the build cache are unchanged when they are the same inode, without reading them."""
+    new_files, old_files = _files(new), _files(old)
+    added, changed = [], []
+    for rel, path in sorted(new_files.items()):
+        before = old_files.get(rel)
+        if before is None:
+            added.append(rel)
+            continue
+        a, b = path.stat(), before.stat()
+        if (a.st_ino, a.st_dev) == (b.st_ino, b.st_dev):
+            continue
+        if a.st_size != b.st_size or not filecmp.cmp(path, before, shallow=False):
+            changed.append(rel)
+    removed = sorted(set(old_files) - set(new_files))
+    return added, changed, removed

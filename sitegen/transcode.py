@@ -7,6 +7,7 @@ canaries) to the parent, so memory stays bounded whatever the size of the study.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import os
 import tempfile
@@ -62,12 +63,16 @@ class Outcome:
     canaries: list[Canary] = field(default_factory=list)
     bytes_out: int = 0
     actions: dict[str, int] = field(default_factory=dict)
+    files: list[str] = field(default_factory=list)  # written below out_dir, for the build cache
+    digest: str = ""  # sha256 of a local input file, for the build cache
 
 
 def run(item: SourceItem, job: Job) -> Outcome:
     """Process one input; never raises for bad input (the reason goes into the Outcome)."""
     out = Outcome(item.label)
     try:
+        if item.kind == "file":
+            out.digest = file_digest(Path(item.location))
         _run(item, job, out)
     except Exception as exc:  # one bad file never kills the build
         out.instance = None
@@ -167,6 +172,7 @@ def _run(item: SourceItem, job: Job, out: Outcome) -> None:
         if sweeper is not None:
             out.leaks += _leaks(sweeper, data, relative)
         _write(root / relative, data)
+        out.files.append(relative)
         sizes.append(len(data))
     if not kept:
         out.warnings.append(f"{item.label}: no frame could be decoded, skipped")
@@ -182,6 +188,7 @@ def _run(item: SourceItem, job: Job, out: Outcome) -> None:
         native *= layout.bits_allocated // 8
         relative = part10_path(study, series, sop)
         header = write_part10(root / relative, ds, frame_files, ts, native)
+        out.files.append(relative)
         if sweeper is not None:  # its pixel data are the frames, swept above
             out.leaks += _leaks(sweeper, header, relative)
     position, orientation = _geometry(ds)
@@ -201,6 +208,15 @@ def _run(item: SourceItem, job: Job, out: Outcome) -> None:
         bytes_in=bytes_in,
     )
     out.bytes_out = sum(sizes)
+
+
+def file_digest(path: Path) -> str:
+    """sha256 of a file, read in blocks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while block := fh.read(1 << 20):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def _leaks(sweeper: Sweeper, data: bytes, relative: str) -> list[str]:

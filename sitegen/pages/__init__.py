@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from .. import __version__
 from ..cards import key_image, render_card
@@ -62,6 +62,15 @@ def plain_excerpt(text: str, limit: int = 200) -> str:
     return flat if len(flat) <= limit else flat[: limit - 1].rsplit(" ", 1)[0] + "…"
 
 
+def embed_snippet(src: str, title: str) -> str:
+    """The iframe markup authors paste elsewhere (escaped here for its own attributes; the
+    template escapes it again to show it as text)."""
+    return (
+        f'<iframe src="{escape(src)}" title="{escape(title)}" width="960" height="640" '
+        'style="border:0;max-width:100%" allow="fullscreen" loading="lazy"></iframe>'
+    )
+
+
 @dataclass
 class SeriesView:
     number: int
@@ -83,6 +92,7 @@ class CaseView:
     series: list[SeriesView]
     viewer: str
     embed: str
+    embed_snippet: str
     card: str
     abs_url: str
     description: str
@@ -129,14 +139,16 @@ def case_view(site: Site, case: Case, studies: list[Study], out: Path) -> CaseVi
                 )
             )
     page = f"cases/{case.slug}/"
+    title = UNKNOWN_TITLE if case.unknown else case.title
     view = CaseView(
         case=case,
         url=base + page,
-        public_title=UNKNOWN_TITLE if case.unknown else case.title,
+        public_title=title,
         modalities=sorted({s.modality for s in series if s.modality}),
         series=series,
         viewer=viewer,
         embed=f"{root or base}viewer/?case={case.slug}",
+        embed_snippet=embed_snippet(f"{root or base}viewer/?case={case.slug}", title),
         card=f"{root or base}{page}card.png",
         abs_url=f"{root}{page}" if root else base + page,
         description=plain_excerpt(case.history or case.findings or site.site.description),

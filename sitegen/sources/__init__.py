@@ -1,4 +1,5 @@
-"""Where DICOM comes from: a folder, a file, a .zip, a DICOMDIR or a built-in sample.
+"""Where DICOM comes from: a folder, a file, a .zip, a DICOMDIR, a built-in sample or a DICOMweb
+server (downloaded into a local cache first, see dicomweb.py).
 
 `find_items` lists a case's inputs as `SourceItem`s: small picklable references that a worker
 process opens by itself, so file contents never travel between processes.
@@ -8,10 +9,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from ._dicomweb_url import looks_like_url
 from ._items import SourceItem
 from .folder import scan_folder
 from .zip import scan_zip
+
+if TYPE_CHECKING:
+    from .dicomweb import ProgressCallback
 
 __all__ = ["SourceItem", "SourceScan", "find_items"]
 
@@ -24,8 +30,23 @@ class SourceScan:
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (label, reason)
 
 
-def find_items(source: str, root: Path) -> SourceScan:
-    """List the DICOM inputs of one case source (relative paths resolve against `root`)."""
+def find_items(
+    source: str,
+    root: Path,
+    *,
+    auth: dict[str, str] | None = None,
+    progress: ProgressCallback | None = None,
+) -> SourceScan:
+    """List the DICOM inputs of one case source (relative paths resolve against `root`).
+
+    A DICOMweb URL is downloaded here, in the calling process, with the case's `auth` table;
+    `progress` hears how the download goes. It raises DicomwebError when the source cannot be
+    read whole."""
+    if looks_like_url(source):
+        from .dicomweb import find_dicomweb_items
+
+        items, skipped = find_dicomweb_items(source, root, auth=auth, progress=progress)
+        return SourceScan(items, skipped)
     if source.startswith("sample:"):
         from .sample import sample_size
 

@@ -82,22 +82,28 @@ def write_part10(
     return header
 
 
-def write_case_zip(out: Path, slug: str, studies: Iterable[Study]) -> Path:
-    """downloads/<slug>.zip: the case's Part 10 files, stored (frames are compressed already),
-    named <slug>/<study n>/<series n>-<modality>/<instance n>.dcm."""
-    target = out / "downloads" / f"{slug}.zip"
+def zip_members(out: Path, slug: str, studies: Iterable[Study]) -> list[tuple[str, Path]]:
+    """(name in the zip, Part 10 file) for a case: <slug>/study1/series1-CT/00001.dcm."""
+    members = []
+    for s_n, study in enumerate(studies, start=1):
+        for r_n, series in enumerate(study.series, start=1):
+            modality = series.instances[0].metadata.get("00080060", {}).get("Value", ["OT"])
+            for i_n, inst in enumerate(series.instances, start=1):
+                source = out / part10_path(study.uid, series.uid, inst.sop_uid)
+                members.append(
+                    (f"{slug}/study{s_n}/series{r_n}-{modality[0]}/{i_n:05d}.dcm", source)
+                )
+    return members
+
+
+def write_case_zip(target: Path, members: list[tuple[str, Path]]) -> None:
+    """A zip of Part 10 files, stored (frames are compressed already), fixed timestamps."""
     target.parent.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(target, "w", zipfile.ZIP_STORED) as zf:
-        for s_n, study in enumerate(studies, start=1):
-            for r_n, series in enumerate(study.series, start=1):
-                modality = series.instances[0].metadata.get("00080060", {}).get("Value", ["OT"])
-                for i_n, inst in enumerate(series.instances, start=1):
-                    source = out / part10_path(study.uid, series.uid, inst.sop_uid)
-                    name = f"{slug}/study{s_n}/series{r_n}-{modality[0]}/{i_n:05d}.dcm"
-                    info = zipfile.ZipInfo(name, date_time=_FIXED_TIME)
-                    info.compress_type = zipfile.ZIP_STORED
-                    big = source.stat().st_size > 2**31
-                    with zf.open(info, "w", force_zip64=big) as dest, open(source, "rb") as src:
-                        while chunk := src.read(1 << 20):
-                            dest.write(chunk)
-    return target
+        for name, source in members:
+            info = zipfile.ZipInfo(name, date_time=_FIXED_TIME)
+            info.compress_type = zipfile.ZIP_STORED
+            big = source.stat().st_size > 2**31
+            with zf.open(info, "w", force_zip64=big) as dest, open(source, "rb") as src:
+                while chunk := src.read(1 << 20):
+                    dest.write(chunk)

@@ -100,6 +100,7 @@ self.onmessage = async (event) => {
   const message = event.data;
   if (message.type === "init") {
     resolveModule(message.module || null);
+    openjph().catch(() => {}); // instantiate now, not when the first frame arrives
     return;
   }
   const { id, kind, bytes, info } = message;

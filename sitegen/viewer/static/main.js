@@ -1,0 +1,470 @@
+// The viewer's controller: boots from ?case=<slug> and the fragment, owns the view state,
+// and turns input into state changes, state changes into one render per animation frame and
+// a fragment update (so every view is a link).
+
+import { parseFragment, formatFragment, parseWindow, fmt } from "./url.js";
+import { loadManifest, slugFromLocation, defaultWindow, presetWindow } from "./manifest.js";
+import { DecoderPool } from "./decoder.js";
+import { FrameLoader } from "./loader.js";
+import { renderImage, valueAt, autoWindow } from "./render.js";
+import { Viewport } from "./viewport.js";
+import { Overlays } from "./overlays.js";
+import { AnnotationLayer, measureText } from "./annotations.js";
+import { Tools, TOOLS } from "./tools.js";
+import * as ui from "./ui.js";
+
+const $ = (id) => document.getElementById(id);
+const clamp = (v, lo, hi) => Math.max(lo, Math.min(hi, v));
+
+const decoder = new DecoderPool(); // starts fetching and compiling the WASM right away
+const stage = $("stage");
+const canvas = $("image");
+const context = canvas.getContext("2d", { alpha: false, willReadFrequently: false });
+const viewport = new Viewport(stage);
+const overlays = new Overlays($("overlays"));
+const layer = new AnnotationLayer($("svg"));
+const loader = new FrameLoader(decoder, { onUpdate: frameUpdated });
+
+const state = {
+  series: 0,
+  slice: 0,
+  window: null, // {width, center}; null until known (from data, preset or first frame)
+  revealed: false,
+  annotations: true,
+  overlays: true,
+  measurements: [], // of the shown series: {slice, kind, points}
+};
+let data = null;
+let current = null; // the shown series
+let imageData = null;
+let probeText = "";
+let draft = null; // a measurement being drawn
+let cine = null;
+let frame = 0; // requestAnimationFrame handle
+let dirtyImage = false;
+let hashTimer = 0;
+let writtenHash = "";
+const stats = { started: performance.now(), firstImage: null, renders: [], allLoaded: null };
+
+// ---- state changes -------------------------------------------------------------------------
+
+function resolveWindow(series, w) {
+  if (!w || series.colour) return null;
+  if (w.name) return presetWindow(series, w.name);
+  return { width: w.width, center: w.center };
+}
+
+function showSeries(index, { slice = null, window = null } = {}) {
+  current = data.series[index];
+  state.series = index;
+  state.slice = clamp(slice ?? Math.floor(current.frames.length / 2), 0, current.frames.length - 1);
+  state.window = resolveWindow(current, window) || defaultWindow(current);
+  state.measurements = [];
+  draft = null;
+  viewport.setImage(current.columns, current.rows, current.pixelSpacing);
+  viewport.reset();
+  canvas.width = current.columns;
+  canvas.height = current.rows;
+  imageData = context.createImageData(current.columns, current.rows);
+  const slider = $("slider");
+  slider.max = String(current.frames.length);
+  slider.disabled = current.frames.length < 2;
+  ui.fillPresets(current, (n) => setWindow(current.windows[n]));
+  ui.markSeries(index);
+  loader.show(current, state.slice);
+  update(true);
+}
+
+function setSlice(index) {
+  const n = current.frames.length;
+  const next = clamp(index, 0, n - 1);
+  if (next === state.slice) return;
+  state.slice = next;
+  draft = null;
+  loader.show(current, next);
+  update(true);
+}
+
+function setWindow(w) {
+  if (!w || current.colour) return;
+  state.window = { width: Math.max(1, w.width), center: w.center };
+  update(true);
+}
+
+function setRevealed(on) {
+  state.revealed = on;
+  ui.fillCase(data.case, on);
+  update(false);
+}
+
+// ---- rendering -------------------------------------------------------------------------------
+
+function update(image) {
+  dirtyImage ||= image;
+  if (!frame) frame = requestAnimationFrame(draw);
+  scheduleHash();
+}
+
+function draw() {
+  frame = 0;
+  if (!current) return;
+  const t0 = performance.now();
+  const entry = loader.entry(current, state.slice);
+  const message = $("stage-message");
+  if (entry.state === "ready") {
+    if (dirtyImage || stage.dataset.rendered !== `${current.index}:${state.slice}`) {
+      state.window ||= autoWindow(entry.image, current);
+      renderImage(entry.image, current, state.window, imageData);
+      context.putImageData(imageData, 0, 0);
+      stats.renders.push(performance.now() - t0);
+      if (stats.renders.length > 2000) stats.renders.splice(0, 1000);
+    }
+    message.hidden = true;
+    stage.dataset.rendered = `${current.index}:${state.slice}`;
+    canvas.hidden = false;
+    if (stats.firstImage === null) {
+      stats.firstImage = performance.now();
+      ui.loadThumbnails();
+    }
+  } else {
+    canvas.hidden = true; // never show another slice's pixels under this slice's number
+    stage.dataset.rendered = "";
+    message.hidden = false;
+    if (entry.state === "error") {
+      message.className = "stage-message";
+      message.textContent = `Slice ${state.slice + 1} could not be shown: ${entry.error}. Other slices still work.`;
+    } else {
+      message.className = "stage-message loading";
+      message.textContent = `Loading slice ${state.slice + 1}…`;
+    }
+  }
+  dirtyImage = false;
+  viewport.apply(canvas);
+  const transform = viewport.transform();
+  $("overlays").hidden = !state.overlays;
+  const loaded = loader.loadedCount(current);
+  const status = loaded < current.frames.length ? `cached ${loaded}/${current.frames.length}` : "";
+  if (state.window) {
+    overlays.update({
+      series: current, seriesCount: data.series.length, slice: state.slice, window: state.window,
+      zoomPercent: Math.round(transform.sx * 100), transform, probe: probeText, status,
+    });
+  }
+  const shown = layer.draw({
+    annotations: data.case.annotations, measurements: state.measurements, draft,
+    seriesIndex: current.index, slice: state.slice, revealed: state.revealed,
+    showLabels: !data.case.unknown || state.revealed, showAnnotations: state.annotations,
+    toScreen: (x, y) => viewport.toScreen(x, y), spacing: current.pixelSpacing,
+  });
+  stage.dataset.annotations = String(shown);
+  $("slider").value = String(state.slice + 1);
+  $("slice-label").textContent = `${state.slice + 1} / ${current.frames.length}`;
+  if (state.window) ui.markPreset(current, state.window);
+}
+
+function frameUpdated(series, index, entry) {
+  if (series === current) {
+    if (index === state.slice) update(true);
+    else if (!frame) frame = requestAnimationFrame(draw); // the "cached n/N" status
+    if (stats.allLoaded === null && loader.loadedCount(series) === series.frames.length) {
+      stats.allLoaded = performance.now();
+    }
+  }
+  if (entry.state === "error" && series === current && index === state.slice) {
+    ui.announce(`Slice ${index + 1}: ${entry.error}`);
+  }
+}
+
+// ---- the fragment ----------------------------------------------------------------------------
+
+function urlState() {
+  return {
+    ...state,
+    zoom: viewport.zoom,
+    center: viewport.center,
+  };
+}
+
+function scheduleHash() {
+  clearTimeout(hashTimer);
+  hashTimer = setTimeout(writeHash, 120); // a drag or cine must not flood the history API
+}
+
+function writeHash() {
+  if (!current) return;
+  const hash = formatFragment(urlState());
+  if (hash === writtenHash) return;
+  writtenHash = hash;
+  history.replaceState(history.state, "", hash);
+}
+
+function applyFragment(frag) {
+  if (frag.series != null && frag.series !== state.series && frag.series < data.series.length) {
+    showSeries(frag.series, { slice: frag.slice, window: frag.window });
+  } else {
+    if (frag.slice != null) setSlice(frag.slice);
+    if (frag.window) setWindow(resolveWindow(current, frag.window));
+  }
+  if (frag.zoom) {
+    viewport.zoom = frag.zoom;
+    viewport.center = frag.center || null;
+  }
+  if (frag.revealed != null && frag.revealed !== state.revealed) setRevealed(frag.revealed);
+  if (frag.annotations != null) state.annotations = frag.annotations;
+  if (frag.overlays != null) state.overlays = frag.overlays;
+  if (frag.measurements) state.measurements = frag.measurements.filter((m) => m.slice < current.frames.length);
+  ui.setPressed($("btn-annotations"), state.annotations);
+  update(false);
+}
+
+window.addEventListener("hashchange", () => {
+  if (!data || location.hash === writtenHash) return;
+  writtenHash = location.hash;
+  applyFragment(parseFragment(location.hash));
+});
+
+// ---- what the input tools call -----------------------------------------------------------------
+
+const viewer = {
+  sliceCount: () => (current ? current.frames.length : 1),
+  step(delta) {
+    if (current) setSlice(state.slice + delta);
+  },
+  adjustWindow(dx, dy) {
+    if (!current || !state.window || current.colour) return;
+    const sensitivity = Math.max(0.05, state.window.width / 300);
+    setWindow({ width: state.window.width + dx * sensitivity, center: state.window.center + dy * sensitivity });
+  },
+  zoomAt(factor, x, y) {
+    viewport.zoomAt(factor, x, y);
+    update(false);
+  },
+  panBy(dx, dy) {
+    viewport.panBy(dx, dy);
+    update(false);
+  },
+  resetView() {
+    viewport.reset();
+    update(false);
+  },
+  probe(p) {
+    const entry = current && loader.entry(current, state.slice);
+    if (!entry || entry.state !== "ready") return;
+    const [ix, iy] = viewport.toImage(p.x, p.y).map(Math.floor);
+    const value = valueAt(entry.image, current, ix, iy);
+    if (value === null) probeText = "";
+    else if (Array.isArray(value)) probeText = `x ${ix} y ${iy}\nRGB ${value.join(" ")}`;
+    else probeText = `x ${ix} y ${iy}\n${fmt(value)}${current.modality === "CT" ? " HU" : ""}`;
+    update(false);
+  },
+  hover(p, probing) {
+    if (draft && draft.kind === "angle" && draft.stage === 2) {
+      draft.points[2] = viewport.toImage(p.x, p.y);
+      update(false);
+    }
+    if (probing) this.probe(p);
+  },
+  measureDown(kind, p) {
+    const point = viewport.toImage(p.x, p.y);
+    if (draft && draft.kind === "angle" && draft.stage === 2 && kind === "angle") {
+      draft.points[2] = point;
+      draft.stage = 3;
+    } else {
+      draft = { kind, slice: state.slice, points: [point, [...point]], stage: 1 };
+    }
+    update(false);
+  },
+  measureMove(p) {
+    if (!draft) return;
+    draft.points[draft.stage === 3 ? 2 : 1] = viewport.toImage(p.x, p.y);
+    update(false);
+  },
+  measureUp(p, moved) {
+    if (!draft) return;
+    if (draft.stage === 1 && !moved) {
+      draft = null;
+    } else if (draft.kind === "angle" && draft.stage === 1) {
+      draft.stage = 2;
+      draft.points[2] = viewport.toImage(p.x, p.y);
+    } else {
+      const done = { kind: draft.kind, slice: draft.slice, points: draft.points.slice(0, draft.kind === "length" ? 2 : 3) };
+      state.measurements.push(done);
+      ui.announce(`${done.kind} ${measureText(done, current.pixelSpacing)}`);
+      draft = null;
+    }
+    update(false);
+  },
+  measureCancel() {
+    draft = null;
+    update(false);
+  },
+};
+
+// ---- chrome: buttons, slider, keys -----------------------------------------------------------
+
+const tools = new Tools(stage, viewer);
+
+function setTool(name) {
+  tools.tool = name;
+  draft = null;
+  probeText = "";
+  for (const b of document.querySelectorAll("[data-tool]")) ui.setPressed(b, b.dataset.tool === name);
+  update(false);
+}
+
+function play(on) {
+  clearInterval(cine);
+  cine = null;
+  ui.setPressed($("btn-play"), on);
+  $("btn-play").textContent = on ? "Pause" : "Play";
+  if (!on) return;
+  cine = setInterval(() => {
+    const next = (state.slice + 1) % current.frames.length;
+    // wait for the next frame rather than flash a "loading" slice
+    if (loader.entry(current, next).state === "ready" || loader.entry(current, next).state === "error") setSlice(next);
+    else loader.show(current, next);
+  }, 1000 / Number($("fps").value));
+}
+
+function resetAll() {
+  play(false);
+  viewport.reset();
+  state.window = resolveWindow(current, parseWindow(data.case.view.window)) || defaultWindow(current);
+  if (!state.window) {
+    const entry = loader.entry(current, state.slice);
+    if (entry.state === "ready") state.window = autoWindow(entry.image, current);
+  }
+  update(true);
+}
+
+document.querySelectorAll("[data-tool]").forEach((b) => b.addEventListener("click", () => setTool(b.dataset.tool)));
+$("slider").addEventListener("input", (e) => setSlice(Number(e.target.value) - 1));
+$("btn-play").addEventListener("click", () => play(!cine));
+$("fps").addEventListener("change", () => cine && play(true));
+$("btn-reset").addEventListener("click", resetAll);
+$("btn-link").addEventListener("click", () => {
+  writeHash();
+  ui.copyLink(location.href);
+});
+$("btn-help").addEventListener("click", () => $("help").showModal());
+$("btn-case").addEventListener("click", () => {
+  ui.toggle("btn-case", "panel");
+  requestAnimationFrame(() => update(false));
+});
+$("btn-series").addEventListener("click", () => {
+  ui.toggle("btn-series", "strip");
+  requestAnimationFrame(() => update(false));
+});
+$("btn-reveal").addEventListener("click", () => setRevealed(!state.revealed));
+$("btn-annotations").addEventListener("click", () => {
+  state.annotations = !state.annotations;
+  ui.setPressed($("btn-annotations"), state.annotations);
+  update(false);
+});
+new ResizeObserver(() => current && update(false)).observe(stage);
+
+const KEY_TOOLS = { s: "scroll", w: "window", z: "zoom", p: "pan", l: "length", a: "angle", v: "probe" };
+
+document.addEventListener("keydown", (e) => {
+  if (!current || e.ctrlKey || e.metaKey || e.altKey) return;
+  const target = e.target;
+  if (target.closest && target.closest("input, select, textarea, dialog")) return;
+  const onButton = target.closest && target.closest("button, a");
+  if (onButton && (e.key === " " || e.key === "Enter")) return;
+  const n = current.frames.length;
+  const actions = {
+    ArrowDown: () => viewer.step(1), ArrowRight: () => viewer.step(1), j: () => viewer.step(1),
+    ArrowUp: () => viewer.step(-1), ArrowLeft: () => viewer.step(-1), k: () => viewer.step(-1),
+    PageDown: () => viewer.step(10), PageUp: () => viewer.step(-10),
+    Home: () => setSlice(0), End: () => setSlice(n - 1),
+    "+": () => viewer.zoomAt(1.25, stage.clientWidth / 2, stage.clientHeight / 2),
+    "=": () => viewer.zoomAt(1.25, stage.clientWidth / 2, stage.clientHeight / 2),
+    "-": () => viewer.zoomAt(0.8, stage.clientWidth / 2, stage.clientHeight / 2),
+    f: () => viewer.resetView(),
+    r: resetAll,
+    " ": () => play(!cine),
+    "[": () => data.series.length > 1 && showSeries((state.series - 1 + data.series.length) % data.series.length),
+    "]": () => data.series.length > 1 && showSeries((state.series + 1) % data.series.length),
+    n: () => $("btn-annotations").click(),
+    o: () => { state.overlays = !state.overlays; update(false); },
+    c: () => $("btn-link").click(),
+    "?": () => $("help").showModal(),
+    Escape: () => viewer.measureCancel(),
+    Delete: () => { state.measurements = state.measurements.filter((m, i, all) => i !== all.findLastIndex((x) => x.slice === state.slice)); update(false); },
+  };
+  actions.Backspace = actions.Delete;
+  let action = actions[e.key];
+  if (!action && /^[1-9]$/.test(e.key)) action = () => setWindow(current.windows[Number(e.key) - 1]);
+  if (!action && KEY_TOOLS[e.key] && TOOLS.includes(KEY_TOOLS[e.key])) action = () => setTool(KEY_TOOLS[e.key]);
+  if (!action) return;
+  e.preventDefault();
+  action();
+});
+
+// ---- boot ------------------------------------------------------------------------------------
+
+function fatal(text) {
+  $("title").textContent = "Case not available";
+  stage.dataset.error = text;
+  const message = $("stage-message");
+  message.className = "stage-message";
+  message.textContent = text;
+  message.hidden = false;
+  canvas.hidden = true;
+  ui.showMessage(text);
+}
+
+async function boot() {
+  const slug = slugFromLocation(location);
+  if (!slug) {
+    fatal("No case given: open the viewer from a case page (viewer/?case=<slug>).");
+    return;
+  }
+  try {
+    data = await loadManifest(slug);
+  } catch (err) {
+    fatal(err.message);
+    return;
+  }
+  const frag = parseFragment(location.hash);
+  const view = data.case.view || {};
+  const viewSeries = clamp((Number(view.series) || 1) - 1, 0, data.series.length - 1);
+  const index = frag.series != null && frag.series < data.series.length ? frag.series : viewSeries;
+  const viewSlice = index === viewSeries && Number(view.slice) >= 1 ? Number(view.slice) - 1 : null;
+  state.revealed = !!frag.revealed;
+  state.annotations = frag.annotations ?? true;
+  state.overlays = frag.overlays ?? true;
+  ui.fillCase(data.case, state.revealed);
+  ui.fillStrip(data.series, (n) => showSeries(n));
+  const wide = matchMedia("(min-width: 761px)").matches;
+  ui.toggle("btn-series", "strip", wide && data.series.length > 1);
+  ui.toggle("btn-case", "panel", wide);
+  ui.setPressed($("btn-annotations"), state.annotations);
+  showSeries(index, {
+    slice: frag.slice ?? viewSlice,
+    window: frag.window || (index === viewSeries ? parseWindow(view.window) : null),
+  });
+  if (frag.zoom) {
+    viewport.zoom = frag.zoom;
+    viewport.center = frag.center || null;
+  }
+  if (frag.measurements) state.measurements = frag.measurements.filter((m) => m.slice < current.frames.length);
+  writtenHash = formatFragment(urlState());
+  history.replaceState(history.state, "", writtenHash);
+  update(true);
+}
+
+// A read-only handle for tests and the benchmark (not an API for pages).
+window.sitegenViewer = {
+  stats,
+  state: () => ({ ...urlState(), seriesCount: data?.series.length ?? 0 }),
+  loaded: () => (current ? loader.loadedCount(current) : 0),
+  total: () => (current ? current.frames.length : 0),
+  loaderStats: () => ({ ...loader.stats }),
+  step: (d) => viewer.step(d),
+  setSlice: (i) => setSlice(i),
+  render: () => { dirtyImage = true; draw(); },
+  pixels: () => loader.entry(current, state.slice).image?.pixels ?? null,
+};
+
+boot();
