@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import time
@@ -83,6 +84,29 @@ class BuildReport:
     @property
     def total_seconds(self) -> float:
         return sum(self.seconds.values())
+
+    SUMMARY = (
+        "cases",
+        "studies",
+        "series",
+        "instances",
+        "frames",
+        "bytes_in",
+        "bytes_out",
+        "files_out",
+        "size_out",
+        "warnings",
+        "cached",
+    )
+
+    def summary(self) -> dict[str, Any]:
+        """What a no-op rebuild reports again."""
+        return {k: getattr(self, k) for k in self.SUMMARY}
+
+    def restore(self, summary: dict[str, Any]) -> None:
+        for k in self.SUMMARY:
+            if k in summary:
+                setattr(self, k, summary[k])
 
     def as_dict(self) -> dict[str, Any]:
         d = {k: v for k, v in self.__dict__.items()}
@@ -176,8 +200,10 @@ def build(
         publish.recover(out)
         tmp = publish.new_temp_dir(out)
         cache = BuildCache(site.root / ".sitegen/cache", read=not clean)
+        options = f"strict={strict} deid={report.deid} out={out}"
         try:
-            _build_into(site, tmp, report, ui, workers, strict, cache, executor)
+            if _build_into(site, tmp, report, ui, workers, strict, cache, executor, options):
+                return report  # nothing changed since the last build: public/ is up to date
             if strict and report.warnings:
                 report.errors += [f"--strict: {w}" for w in report.warnings]
             if report.errors:
@@ -185,7 +211,7 @@ def build(
             with _stage(report, ui, "publish", None) as detail:
                 report.added, report.changed, report.removed = publish.diff_trees(tmp, out)
                 publish.swap_in(tmp, out)
-                cache.finish()
+                cache.finish(out, report.summary())
                 detail.append(
                     f"{out.name}/ (swapped atomically): {len(report.added)} added, "
                     f"{len(report.changed)} changed, {len(report.removed)} removed"
@@ -273,7 +299,9 @@ def _build_into(
     strict: bool,
     cache: BuildCache,
     executor: str | None,
-) -> None:
+    options: str,
+) -> bool:
+    """Build into `tmp`; True when the last published build is still current (no-op)."""
     use_deid = report.deid
     deidentifier = None
     if use_deid:
@@ -281,13 +309,19 @@ def _build_into(
             deidentifier = make_deidentifier(site, Path(report.out_dir))
         except ValueError as exc:
             report.errors.append(str(exc))
-            return
+            return False
 
     with _stage(report, ui, "read", None) as detail:
         jobs = plan(site, tmp, deidentifier, report)
         detail.append(f"{len(jobs)} files")
     if report.errors:
-        return
+        return False
+    if cache.still_current(_build_fingerprint(site, jobs, cache, options), Path(report.out_dir)):
+        report.restore(cache.last_summary)
+        report.cached = report.instances  # every instance reused; no file changed
+        report.published = True
+        ui.finish("publish", 0.0, "nothing changed: the published site is current")
+        return True
 
     instances: list[Instance] = []
     canaries = []
@@ -306,6 +340,7 @@ def _build_into(
                 report.bytes_in += outcome.instance.bytes_in
                 report.bytes_out += outcome.bytes_out
         report.cached = cache.hits
+        cache.fingerprint_of_build = _build_fingerprint(site, jobs, cache, options)
         mb = report.bytes_in / 1e6
         detail.append(
             f"{sum(i.frames for i in instances)} frames, {mb:.1f} MB -> "
@@ -343,10 +378,38 @@ def _build_into(
             detail.append(f"{len({c.value for c in canaries})} values checked, {len(hits)} found")
     else:
         report.warnings.append("de-identification is OFF (--no-deid): inputs must be public data")
+    return False
 
     files = [p for p in tmp.rglob("*") if p.is_file()]
     report.files_out = len(files)
     report.size_out = sum(p.stat().st_size for p in files)
+
+
+def _build_fingerprint(
+    site: Site, jobs: list[tuple[SourceItem, transcode.Job]], cache: BuildCache, options: str
+) -> str | None:
+    """Everything a build's output depends on, or None when an input is not in the cache.
+
+    The configuration and case files by content, every input by its cache key, sitegen's own
+    files (code, templates, viewer) by size and mtime, and the build options."""
+    digest = hashlib.sha256(f"{options}\n".encode())
+    for path in [site.config_file, *sorted((site.root / "cases").glob("*/case.md"))]:
+        digest.update(path.read_bytes())
+    package = Path(__file__).parent
+    for path in sorted(package.rglob("*")):
+        if path.is_file() and "__pycache__" not in path.parts:
+            st = path.stat()
+            digest.update(f"{path.relative_to(package)}:{st.st_size}:{st.st_mtime_ns}".encode())
+    job_fps: dict[int, str] = {}
+    for item, job in jobs:
+        fp = cache.fingerprint(item)
+        if fp is None:
+            return None
+        key = cache.key(fp, job_fps.setdefault(id(job), job_fingerprint(job)))
+        if not cache.has(key):
+            return None
+        digest.update(key.encode())
+    return digest.hexdigest()
 
 
 def _case_zip(cache: BuildCache, out: Path, slug: str, studies: list[Study]) -> None:

@@ -46,9 +46,14 @@ def job_fingerprint(job: Job) -> str:
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
 
-def link_or_copy(src: Path, dst: Path) -> None:
-    """A hard link where the file systems allow it, else a copy."""
-    dst.parent.mkdir(parents=True, exist_ok=True)
+def link_or_copy(src: Path | str, dst: Path | str, made: set[str] | None = None) -> None:
+    """A hard link where the file systems allow it, else a copy. `made` remembers the
+    folders created already, to spare a mkdir per file."""
+    parent = os.path.dirname(dst)
+    if made is None or parent not in made:
+        os.makedirs(parent, exist_ok=True)
+        if made is not None:
+            made.add(parent)
     try:
         os.link(src, dst)
     except OSError:
@@ -65,6 +70,9 @@ class BuildCache:
         self.index_file = root / "files.json"
         self.used: set[str] = set()
         self._zips: dict[str, dict[str, zipfile.ZipInfo]] = {}
+        self.last_summary: dict = {}
+        self._made: set[str] = set()
+        self.fingerprint_of_build: str | None = None  # set once every input is cached
         self.hits = 0
         try:
             self.index: dict[str, list] = json.loads(self.index_file.read_text())
@@ -109,7 +117,7 @@ class BuildCache:
         try:
             outcome: Outcome = pickle.loads((entry / "outcome.pickle").read_bytes())
             for relative in outcome.files:
-                link_or_copy(entry / "files" / relative, out / relative)
+                link_or_copy(f"{entry}/files/{relative}", f"{out}/{relative}", self._made)
         except (OSError, pickle.UnpicklingError, EOFError, AttributeError):
             return None
         self.used.add(key)
@@ -158,9 +166,35 @@ class BuildCache:
         link_or_copy(path, cached)
         self.used.add(key)
 
-    def finish(self) -> None:
+    def has(self, key: str) -> bool:
+        return (self._entry(key) / "outcome.pickle").is_file()
+
+    def still_current(self, fingerprint: str | None, out: Path) -> bool:
+        """Whether the last published build had this fingerprint and its output is in place
+        (the atomic swap gives every published folder a new inode)."""
+        if not self.read or fingerprint is None:
+            return False
+        try:
+            last = json.loads((self.root / "last-build.json").read_text())
+            current = last["fingerprint"] == fingerprint and last["out"] == str(out)
+            current = current and last["out_inode"] == out.stat().st_ino
+        except (OSError, ValueError, KeyError):
+            return False
+        if current:
+            self.last_summary = last["summary"]
+        return current
+
+    def finish(self, out: Path | None = None, summary: dict | None = None) -> None:
         """Save the file index and drop the entries this build did not use."""
         self.root.mkdir(parents=True, exist_ok=True)
+        if out is not None and self.fingerprint_of_build:
+            state = {
+                "fingerprint": self.fingerprint_of_build,
+                "out": str(out),
+                "out_inode": out.stat().st_ino,
+                "summary": summary or {},
+            }
+            (self.root / "last-build.json").write_text(json.dumps(state))
         tmp = self.index_file.with_suffix(".tmp")
         tmp.write_text(json.dumps(self.index, sort_keys=True))
         os.replace(tmp, self.index_file)

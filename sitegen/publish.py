@@ -84,26 +84,37 @@ def swap_in(tmp: Path, out: Path) -> None:
     shutil.rmtree(old)
 
 
-def _files(root: Path) -> dict[str, Path]:
-    if not root.is_dir():
-        return {}
-    return {p.relative_to(root).as_posix(): p for p in root.rglob("*") if p.is_file()}
+def _listing(root: Path) -> dict[str, os.DirEntry[str]]:
+    """Every file below `root` by relative path (os.scandir: inodes come free)."""
+    found: dict[str, os.DirEntry[str]] = {}
+    stack = [("", str(root))]
+    while stack:
+        prefix, folder = stack.pop()
+        try:
+            entries = list(os.scandir(folder))
+        except FileNotFoundError:
+            continue
+        for entry in entries:
+            rel = prefix + entry.name
+            if entry.is_dir(follow_symlinks=False):
+                stack.append((rel + "/", entry.path))
+            elif entry.is_file(follow_symlinks=False):
+                found[rel] = entry
+    return found
 
 
 def diff_trees(new: Path, old: Path) -> tuple[list[str], list[str], list[str]]:
     """(added, changed, removed) files of `new` against `old`: the deploy diff. Files linked
     from the build cache are unchanged when they are the same inode, without reading them."""
-    new_files, old_files = _files(new), _files(old)
+    new_files, old_files = _listing(new), _listing(old)
     added, changed = [], []
-    for rel, path in sorted(new_files.items()):
+    for rel, entry in sorted(new_files.items()):
         before = old_files.get(rel)
         if before is None:
             added.append(rel)
-            continue
-        a, b = path.stat(), before.stat()
-        if (a.st_ino, a.st_dev) == (b.st_ino, b.st_dev):
-            continue
-        if a.st_size != b.st_size or not filecmp.cmp(path, before, shallow=False):
-            changed.append(rel)
+        elif entry.inode() != before.inode():
+            a, b = entry.stat(), before.stat()
+            if a.st_size != b.st_size or not filecmp.cmp(entry.path, before.path, shallow=False):
+                changed.append(rel)
     removed = sorted(set(old_files) - set(new_files))
     return added, changed, removed

@@ -107,3 +107,13 @@ def test_dask_local_cluster_build_equals_local_build(site: Path) -> None:
         )
     assert report.instances == local.instances == 5
     assert tree(site.parent / "dask") == tree(site.parent / "local")
+
+
+def test_noop_fast_path_still_notices_a_deleted_output(site: Path) -> None:
+    import shutil
+
+    build(load_config(site), workers=1)
+    shutil.rmtree(site.parent / "public")
+    report = build(load_config(site), workers=1)
+    assert report.published and (site.parent / "public/data/cases/one.json").is_file()
+    assert len(report.added) > 10  # really written again, from the cache

@@ -217,17 +217,21 @@ class Sweeper:
         for files that were swept already where they were made."""
         root = Path(root)
         hits: list[Hit] = []
+        paths: list[str] = []
         for directory, dirnames, filenames in os.walk(root):
             dirnames.sort()
             base = Path(directory)
-            for name in sorted(dirnames):
-                hits += self.scan_path_name((base / name).relative_to(root).as_posix())
+            paths += [(base / name).relative_to(root).as_posix() for name in sorted(dirnames)]
             for name in sorted(filenames):
                 path = base / name
                 relative = path.relative_to(root).as_posix()
-                hits += self.scan_path_name(relative)
+                paths.append(relative)
                 if path.is_file() and (contents is None or contents(relative)):
                     hits += self.scan_file(path, relative)
+        # all names in one pass; only when something is found, name by name to say where
+        if self.scan_bytes("\n".join(paths).encode("utf-8"), "paths"):
+            for relative in paths:
+                hits += self.scan_path_name(relative)
         return hits
 
 
