@@ -148,10 +148,15 @@ class Viewer:
         self.errors: list[str] = []
 
         def add_csp(route: Any) -> None:
-            response = route.fetch()
-            route.fulfill(response=response, headers={**response.headers, "content-security-policy": CSP})
+            try:
+                response = route.fetch()
+                headers = {**response.headers, "content-security-policy": CSP}
+                route.fulfill(response=response, headers=headers)
+            except Exception:  # the page closed while this was in flight
+                pass
 
-        self.context.route("**/*", add_csp)
+        # the policy matters on the document and the worker script: the viewer's own files
+        self.context.route("**/viewer/**", add_csp)
         self.page = self.context.new_page()
         self.page.on(
             "console",
@@ -193,6 +198,7 @@ class Viewer:
     def close(self) -> None:
         assert not self.violations, self.violations
         assert not self.errors, self.errors
+        self.context.unroute_all(behavior="ignoreErrors")
         self.context.close()
 
 
