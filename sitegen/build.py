@@ -9,7 +9,7 @@ import hashlib
 import os
 import shutil
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -24,6 +24,7 @@ from .deid import Deidentifier, Sweeper, load_or_create_key, without_published_d
 from .model import Instance, Study, group, is_frame_file
 from .render import write_thumbnails
 from .sources import SourceItem, find_items
+from .sources.dicomweb import DicomwebError, DownloadProgress
 from .sources.zip import UnsafeZipError
 from .writers.dicomweb import json_bytes, write_dicomweb
 from .writers.manifest import case_manifest
@@ -242,14 +243,17 @@ def plan(
     report: BuildReport,
     *,
     write: bool = True,
+    ui: UI | None = None,
 ) -> list[tuple[SourceItem, transcode.Job]]:
-    """One job per input file of every case; problems with a whole case go to the report."""
+    """One job per input file of every case; problems with a whole case go to the report.
+    DICOMweb sources are downloaded here (into their cache), with progress if `ui` shows it."""
     codec = pixels.FrameCodec(site.build.frames, site.build.lossy)
+    progress: Callable[[DownloadProgress], None] | None = getattr(ui, "download", None)
     jobs: list[tuple[SourceItem, transcode.Job]] = []
     for case in site.cases:
         try:
-            scan = find_items(case.source, site.root)
-        except UnsafeZipError as exc:
+            scan = find_items(case.source, site.root, auth=case.auth, progress=progress)
+        except (UnsafeZipError, DicomwebError) as exc:
             report.errors.append(f'{case.file}: case "{case.slug}": {exc}')
             continue
         report.warnings += [f"{label}: {reason}" for label, reason in scan.skipped]
@@ -312,7 +316,7 @@ def _build_into(
             return False
 
     with _stage(report, ui, "read", None) as detail:
-        jobs = plan(site, tmp, deidentifier, report)
+        jobs = plan(site, tmp, deidentifier, report, ui=ui)
         detail.append(f"{len(jobs)} files")
     if report.errors:
         return False

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import json
 import socket
+import ssl
 import struct
 import subprocess
 import threading
@@ -135,8 +136,10 @@ class FaultProxy:
     faults. Use as a context manager; `url` is its root (the DICOMweb root is url + /dicom-web).
     """
 
-    def __init__(self, upstream: str) -> None:
+    def __init__(self, upstream: str, tls: tuple[Path, Path] | None = None) -> None:
+        """`tls` = (certificate, key) PEM files: serve HTTPS."""
         self.upstream = upstream
+        self.scheme = "https" if tls else "http"
         self.faults: list[Fault] = []
         self.requests: list[tuple[str, str]] = []  # (path, Accept)
         self.require_authorization: str | None = None  # the exact Authorization header wanted
@@ -145,11 +148,15 @@ class FaultProxy:
         self._client = httpx.Client(timeout=30)
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _make_handler(self))
         self._server.daemon_threads = True
+        if tls:
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(str(tls[0]), str(tls[1]))
+            self._server.socket = context.wrap_socket(self._server.socket, server_side=True)
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
+        return f"{self.scheme}://127.0.0.1:{self._server.server_address[1]}"
 
     def add(self, kind: str, match: str = "", times: int | None = None) -> None:
         self.faults.append(Fault(kind, match, times))
@@ -240,3 +247,21 @@ def _make_handler(proxy: FaultProxy) -> type[BaseHTTPRequestHandler]:
                 super().finish()
 
     return Handler
+
+
+def self_signed_certificate(folder: Path) -> tuple[Path, Path] | None:
+    """A certificate for 127.0.0.1 that is its own CA (openssl CLI), or None without openssl."""
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    try:
+        subprocess.run(
+            ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1"]
+            + ["-keyout", str(key), "-out", str(cert), "-subj", "/CN=127.0.0.1"]
+            + ["-addext", "subjectAltName=IP:127.0.0.1"]
+            + ["-addext", "basicConstraints=critical,CA:TRUE"],
+            check=True,
+            capture_output=True,
+            timeout=60,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return cert, key

@@ -10,6 +10,7 @@ temporary name and renamed once complete, so the cache never holds half a file.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -41,8 +42,12 @@ __all__ = [
 ]
 
 ACCEPT_DICOM = 'multipart/related; type="application/dicom"; transfer-syntax=*'
+# Instances are fetched as stored, without HTTP compression: gzip of pixel data gains little and
+# costs much (Orthanc 1.10 on 127.0.0.1: 10 MB/s gzipped against 80-100 MB/s plain)
+RETRIEVE_HEADERS = {"Accept": ACCEPT_DICOM, "Accept-Encoding": "identity"}
 ACCEPT_JSON = "application/dicom+json, application/json;q=0.9"
 LISTING = "listing.json"
+STALE_PART_SECONDS = 24 * 3600  # a temporary file this old belongs to no running download
 T = TypeVar("T")
 Instance = tuple[str, str, str]  # (study, series, SOP instance) UIDs
 
@@ -106,14 +111,21 @@ def find_dicomweb_items(
     folder = cache_dir(url)
     warnings: list[tuple[str, str]] = []
     if os.environ.get("SITEGEN_OFFLINE"):
-        instances = _cached_listing(url, folder, "SITEGEN_OFFLINE is set")
+        instances = _cached_listing(url, folder)
+        if instances is None:
+            raise DicomwebError(
+                f"{source}: SITEGEN_OFFLINE is set and no complete download of it is cached"
+            )
         warnings.append((source, "offline (SITEGEN_OFFLINE): using the cached copy"))
     else:
         with _Session(url, root, auth or {}, transfer or DEFAULT_TRANSFER, progress) as session:
             try:
                 instances = session.list_instances()
             except _Unreachable as exc:
-                instances = _cached_listing(url, folder, str(exc))
+                cached = _cached_listing(url, folder)
+                if cached is None:
+                    raise DicomwebError(str(exc)) from None
+                instances = cached
                 warnings.append((source, f"{exc}: using the cached copy"))
             else:
                 session.fetch_missing(instances, folder)
@@ -233,9 +245,13 @@ class _Session:
     def fetch_missing(self, instances: list[Instance], folder: Path) -> None:
         """Fetch the instances missing from `folder`, a few at a time; the first error stops
         the rest and is raised."""
-        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-        for stale in folder.glob(".*.part"):  # left by a killed run
-            stale.unlink(missing_ok=True)
+        for private in (folder.parent, folder):  # the cache holds identifiable data
+            private.mkdir(parents=True, exist_ok=True, mode=0o700)
+            private.chmod(0o700)
+        for stale in folder.glob(".*.part"):  # left by a killed run (not one running now)
+            with contextlib.suppress(OSError):
+                if time.time() - stale.stat().st_mtime > STALE_PART_SECONDS:
+                    stale.unlink()
         missing = [i for i in instances if not (folder / f"{i[2]}.dcm").is_file()]
         cached = len(instances) - len(missing)
         self._counts = [len(instances), cached, cached, 0]
@@ -274,7 +290,7 @@ class _Session:
         self._report()
 
     def _download(self, where: str, sop: str, tmp: Path) -> None:
-        with self.client.stream("GET", where, headers={"Accept": ACCEPT_DICOM}) as r:
+        with self.client.stream("GET", where, headers=RETRIEVE_HEADERS) as r:
             self._check_status(r, where, f"instance {sop}")
             ctype = r.headers.get("content-type", "")
             boundary = boundary_of(ctype)
@@ -351,6 +367,11 @@ class _Session:
             except _Retry as exc:
                 last, connect_only = str(exc), False
             except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+                if _untrusted_certificate(exc):
+                    raise DicomwebError(
+                        f"{where}: the server's TLS certificate is not trusted ({exc}); if it "
+                        "uses a private CA, set the case's auth.ca_bundle to its PEM file"
+                    ) from None
                 last = f"cannot connect ({_reason(exc)})"
             except (httpx.TransportError, httpx.DecodingError) as exc:
                 last, connect_only = f"{_reason(exc)}", False
@@ -419,6 +440,16 @@ def _tls(url: DicomwebUrl, root: Path, auth: dict[str, str]) -> ssl.SSLContext |
         raise DicomwebError(f"{url.source}: auth.ca_bundle {path}: {exc}") from None
 
 
+def _untrusted_certificate(exc: BaseException) -> bool:
+    """Whether a connection failed on certificate verification (no use retrying that)."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, ssl.SSLCertVerificationError):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return "CERTIFICATE_VERIFY_FAILED" in str(exc)
+
+
 def _reason(exc: Exception) -> str:
     """A short cause for a transport error (httpx messages can be empty)."""
     kind = {
@@ -464,21 +495,21 @@ def _write_listing(folder: Path, url: DicomwebUrl, instances: list[Instance]) ->
             old.unlink(missing_ok=True)
     tmp = folder / f".{LISTING}.{uuid.uuid4().hex}.part"
     data = {"source": url.normalized(), "saved": time.time(), "instances": instances}
-    tmp.write_text(json.dumps(data), encoding="utf-8")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        json.dump(data, out)
     os.replace(tmp, folder / LISTING)
 
 
-def _cached_listing(url: DicomwebUrl, folder: Path, why: str) -> list[Instance]:
-    """The instances of the last complete download, when the server cannot be reached."""
+def _cached_listing(url: DicomwebUrl, folder: Path) -> list[Instance] | None:
+    """The instances of the last complete download (for offline rebuilds), if all are there."""
     try:
         data = json.loads((folder / LISTING).read_text(encoding="utf-8"))
-        instances = [tuple(i) for i in data["instances"]]
+        instances = [(str(s), str(r), str(i)) for s, r, i in data["instances"]]
     except (OSError, ValueError, KeyError, TypeError):
-        raise DicomwebError(
-            f"{url.source}: {why}, and it was never downloaded completely"
-        ) from None
-    if not all(len(i) == 3 and all(valid_uid(u) for u in i) for i in instances) or not all(
-        (folder / f"{i[2]}.dcm").is_file() for i in instances
+        return None
+    if data.get("source") != url.normalized() or not all(
+        valid_uid(sop) and (folder / f"{sop}.dcm").is_file() for _, _, sop in instances
     ):
-        raise DicomwebError(f"{url.source}: {why}, and the cached copy is incomplete")
-    return instances  # type: ignore[return-value]
+        return None
+    return instances
