@@ -21,11 +21,15 @@ from . import pixels, publish, transcode
 from .cache import BuildCache, job_fingerprint
 from .config import Site
 from .deid import Deidentifier, Sweeper, load_or_create_key, without_published_dates
+from .hosts import write_host_files
 from .model import Instance, Study, group, is_frame_file
+from .pages import own_text, write_pages
 from .render import write_thumbnails
 from .sources import SourceItem, find_items
 from .sources.dicomweb import DicomwebError, DownloadProgress
 from .sources.zip import UnsafeZipError
+from .vendor import VendorError
+from .viewer import install_viewer
 from .writers.dicomweb import json_bytes, write_dicomweb
 from .writers.manifest import case_manifest
 from .writers.part10 import write_case_zip, zip_members
@@ -315,6 +319,11 @@ def _build_into(
             report.errors.append(str(exc))
             return False
 
+    if site.build.frames == "jpegls":
+        report.warnings.append(
+            'build.frames = "jpegls": sitegen\'s viewer cannot decode JPEG-LS frames (OHIF can); '
+            'use "htj2k" for the viewer'
+        )
     with _stage(report, ui, "read", None) as detail:
         jobs = plan(site, tmp, deidentifier, report, ui=ui)
         detail.append(f"{len(jobs)} files")
@@ -361,6 +370,16 @@ def _build_into(
                 _case_zip(cache, tmp, case.slug, [s for s in studies if s.case == case.slug])
         detail.append(f"{len(studies)} studies")
 
+    with _stage(report, ui, "pages", None) as detail:
+        try:
+            install_viewer(tmp)
+        except VendorError as exc:  # offline with an empty cache: say what to fetch
+            report.errors.append(str(exc))
+            return False
+        report.warnings += write_pages(site, studies, tmp)
+        report.warnings += write_host_files(site, studies, tmp)
+        detail.append(f"{len(site.cases) + 1} pages, viewer, host files")
+
     report.cases = len({s.case for s in studies})
     report.studies = len(studies)
     report.series = sum(len(s.series) for s in studies)
@@ -370,6 +389,10 @@ def _build_into(
     if use_deid:
         with _stage(report, ui, "sweep", None) as detail:
             canaries = without_published_dates(canaries, (i.metadata for i in instances))
+            # sitegen's own fixed text is in every site: a canary inside it proves nothing
+            # (a patient named "Viewer" and every "Open viewer" link)
+            fixed = own_text()
+            canaries = [c for c in canaries if c.value.lower() not in fixed]
             unique = {c.value: c for c in canaries}.values()
             # frames and Part 10 files were swept by the workers that wrote them, with the
             # canaries of the one input they come from; the zips only repackage Part 10 files
@@ -382,11 +405,10 @@ def _build_into(
             detail.append(f"{len({c.value for c in canaries})} values checked, {len(hits)} found")
     else:
         report.warnings.append("de-identification is OFF (--no-deid): inputs must be public data")
-    return False
-
-    files = [p for p in tmp.rglob("*") if p.is_file()]
+    files = publish.listing(tmp)
     report.files_out = len(files)
-    report.size_out = sum(p.stat().st_size for p in files)
+    report.size_out = sum(entry.stat().st_size for entry in files.values())
+    return False
 
 
 def _build_fingerprint(
@@ -459,9 +481,18 @@ def _outcomes(
 
 
 def _swept_here(relative: str) -> bool:
-    """Whether the parent's sweep reads a file's bytes (every path is checked regardless)."""
+    """Whether the parent's sweep reads a file's bytes (every path is checked regardless).
+
+    Not: frames and Part 10 files (swept by the workers that wrote them), the zips (which only
+    repackage Part 10 files), and files copied verbatim from sitegen or a pinned npm package
+    (the viewer, page assets), which no input ever reaches."""
     derived = relative.startswith(("dicom/", "downloads/")) and relative.endswith((".dcm", ".zip"))
-    return not (derived or is_frame_file(relative))
+    return not (derived or is_verbatim(relative) or is_frame_file(relative))
+
+
+def is_verbatim(relative: str) -> bool:
+    """Files copied unchanged from sitegen or a pinned npm package: no input reaches them."""
+    return relative.startswith(("viewer/", "assets/", "ohif/")) and relative != "ohif/app-config.js"
 
 
 def write_manifests(site: Site, studies: list[Study], out: Path) -> None:

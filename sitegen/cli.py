@@ -7,14 +7,17 @@ import json
 import sys
 import threading
 from pathlib import Path
+from typing import Any
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from . import __version__
 from .build import BuildFailed, BuildReport, build
 from .config import ConfigError, Site, load_config, normalize_base_url
+from .sources.dicomweb import DownloadProgress
 
 console = Console(stderr=True, highlight=False)
 
@@ -26,6 +29,8 @@ class RichUI:
         self.quiet = quiet
         self.progress: Progress | None = None
         self.task = None
+        self.download_bar: Progress | None = None
+        self.download_task: Any = None
 
     def start(self, stage: str, total: int | None) -> None:
         if self.quiet or not console.is_terminal:
@@ -51,6 +56,30 @@ class RichUI:
             self.progress = None
         if not self.quiet:
             console.print(f"  {stage:<8} {detail:<52} {seconds:6.1f} s")
+
+    def download(self, p: DownloadProgress) -> None:
+        """A bar per DICOMweb source while it downloads (instances; bytes as text)."""
+        if self.quiet or not console.is_terminal:
+            return
+        if self.download_bar is None:
+            self.download_bar = Progress(
+                TextColumn("  download {task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("{task.fields[mb]:.1f} MB"),
+                console=console,
+                transient=True,
+            )
+            self.download_bar.start()
+            self.download_task = self.download_bar.add_task(p.source[-40:], total=None, mb=0.0)
+        assert self.download_task is not None
+        done = p.instances_done + p.instances_cached
+        self.download_bar.update(
+            self.download_task, total=p.instances_total, completed=done, mb=p.bytes_received / 1e6
+        )
+        if p.instances_total and done >= p.instances_total:
+            self.download_bar.stop()
+            self.download_bar = None
 
 
 def _load(config: str) -> Site:
@@ -92,7 +121,14 @@ def _print_report(report: BuildReport, quiet: bool) -> None:
         f"{report.instances} instances, {report.frames} frames in {report.total_seconds:.1f} s "
         f"-> {report.out_dir} ({report.size_out / 1e6:.1f} MB, {report.files_out:,} files; "
         f"frames {report.bytes_in / 1e6:.1f} MB -> {report.bytes_out / 1e6:.1f} MB, "
-        f"{report.ratio:.2f}x, {report.mb_per_second:.0f} MB/s)"
+        f"{report.ratio:.2f}x"
+        + (
+            f", {report.cached} instances from the cache)"
+            if report.cached
+            else f", {report.mb_per_second:.0f} MB/s)"
+        )
+        + f"; deploy diff: {len(report.added)} added, {len(report.changed)} changed, "
+        f"{len(report.removed)} removed"
     )
 
 
@@ -105,6 +141,8 @@ def run_build(
     quiet: bool = False,
     as_json: bool = False,
     base_url: str | None = None,
+    clean: bool = False,
+    executor: str | None = None,
 ) -> BuildReport:
     site = with_base_url(_load(config), base_url)
     if not quiet and not as_json:
@@ -120,11 +158,13 @@ def run_build(
             strict=strict,
             deid=not no_deid,
             ui=RichUI(quiet or as_json),
+            clean=clean,
+            executor=executor,
         )
     except BuildFailed as exc:
         report = exc.report
-    except RuntimeError as exc:  # e.g. another build holds the lock
-        console.print(f"[red]Error:[/red] {exc}")
+    except (RuntimeError, ValueError) as exc:  # another build holds the lock; a bad --executor
+        console.print(f"[red]Error:[/red] {exc}", markup=False)
         sys.exit(1)
     if as_json:
         click.echo(json.dumps(report.as_dict(), indent=2))
@@ -164,6 +204,13 @@ _base_url = click.option(
 @click.option("--quiet", "-q", is_flag=True, help="Print only warnings and the last line.")
 @click.option("--json", "as_json", is_flag=True, help="Print the build report as JSON.")
 @_base_url
+@click.option("--clean", is_flag=True, help="Ignore the build cache (and refresh it).")
+@click.option(
+    "--executor",
+    default="local",
+    show_default=True,
+    help='Where per-instance work runs: "local" (a process pool) or "dask://HOST:PORT".',
+)
 def build_cmd(
     config: str,
     out: str | None,
@@ -173,9 +220,11 @@ def build_cmd(
     quiet: bool,
     as_json: bool,
     base_url: str | None,
+    clean: bool,
+    executor: str,
 ) -> None:
     """Build the site into public/ (atomically: a failed build publishes nothing)."""
-    run_build(config, out, workers, strict, no_deid, quiet, as_json, base_url)
+    run_build(config, out, workers, strict, no_deid, quiet, as_json, base_url, clean, executor)
 
 
 def _serve_build(site: Site, quiet: bool) -> bool:
@@ -243,7 +292,7 @@ def serve_cmd(config: str, port: int, base_url: str | None, no_build: bool, no_w
                 thread.join(0.5)
         else:
             console.print("watching site.toml, cases/ and the templates")
-            rebuild_on_change(load_site, rebuild, published)
+            rebuild_on_change(site, load_site, rebuild, published)
     except KeyboardInterrupt:
         pass
     finally:
@@ -282,7 +331,7 @@ def check_cmd(config: str, public_dir: Path | None, workers: int, host: str | No
     for w in result.warnings:
         console.print(f"  warning: {w}", markup=False)
     for e in result.errors:
-        console.print(f"[red]Error:[/red] {e}", markup=False)
+        console.print(f"[red]Error:[/red] {escape(str(e))}")
     console.print("de-identification report (attributes, all inputs):")
     for action, name in ACTION_NAMES.items():
         console.print(f"  {action}  {name:<24} {result.actions.get(action, 0):>9,}")
@@ -312,21 +361,25 @@ def _check_host(host: str, public: Path) -> None:
     st, limits = report.stats, HOSTS[host]
 
     def row(what: str, value: str, limit: str | None) -> None:
-        console.print(f"  {what:<16} {value:<40} {('limit ' + limit) if limit else ''}")
+        console.print(f"  {what:<16} {value:<58} {('limit ' + limit) if limit else ''}".rstrip())
 
     def mib(n: int) -> str:
         return f"{n / 2**20:,.1f} MiB"
+
+    def short(path: str, width: int = 44) -> str:
+        return path if len(path) <= width else path[: width // 2 - 1] + "…" + path[-width // 2 :]
 
     console.print(f"{public} for {limits.label}:")
     row("files", f"{st.files:,}", f"{limits.max_files:,}" if limits.max_files else None)
     total = limits.max_total_bytes
     row("total size", mib(st.total_bytes), f"{total / 1e9:g} GB" if total else None)
     biggest = limits.max_file_bytes
-    row("largest file", f"{mib(st.largest[0])} {st.largest[1]}", mib(biggest) if biggest else None)
+    largest = f"{mib(st.largest[0])} {short(st.largest[1])}"
+    row("largest file", largest, mib(biggest) if biggest else None)
     per_folder = limits.max_files_per_folder
     row(
         "fullest folder",
-        f"{st.busiest_folder[0]:,} entries {st.busiest_folder[1]}",
+        f"{st.busiest_folder[0]:,} entries {short(st.busiest_folder[1])}",
         f"{per_folder:,}" if per_folder else None,
     )
     if st.header_rules is not None and limits.headers:
@@ -335,9 +388,9 @@ def _check_host(host: str, public: Path) -> None:
     for note in report.notes:
         console.print(f"  note: {note}", markup=False)
     for warning in report.warnings:
-        console.print(f"  [yellow]warning:[/yellow] {warning}")
+        console.print(f"  [yellow]warning:[/yellow] {escape(warning)}")
     for error in report.errors:
-        console.print(f"[red]Error:[/red] {error}", markup=False)
+        console.print(f"[red]Error:[/red] {escape(error)}")
     if report.errors:
         sys.exit(1)
     console.print(f"fits {limits.label}")

@@ -23,6 +23,8 @@ else:  # pragma: no cover - exercised only on Python 3.10
 
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 FRAME_CODECS = ("htj2k", "jpegls", "raw")
+OHIF_VERSIONS = ("3.13.2",)  # pinned with their integrity in sitegen/ohif.py
+OHIF_KEEP = ("ort", "microscopy")
 BURNED_IN = ("refuse", "mask", "allow")
 DEID_OPTIONS = tuple(sorted(KNOWN_OPTIONS))
 DEFAULT_DEID_OPTIONS = tuple(sorted(DEFAULT_OPTIONS))
@@ -87,8 +89,9 @@ class OhifSettings:
     enabled: bool = False
     version: str = "3.13.2"
     data_source: str = "auto"
-    user_config: str = ""
-    keep: tuple[str, ...] = ()
+    user_config: str = ""  # a JS file beside site.toml, merged into OHIF's app-config.js
+    keep: tuple[str, ...] = ()  # optional parts of the OHIF build to publish: "ort", "microscopy"
+    oidc: dict[str, Any] = field(default_factory=dict)  # OHIF's oidc[0], passed through as is
 
 
 @dataclass(frozen=True)
@@ -273,7 +276,7 @@ def parse_config(data: dict[str, Any], config_file: Path) -> Site:
     site = _site_settings(sections["site"], chk)
     build = _build_settings(sections["build"], chk)
     deid = _deid_settings(sections["deid"], chk)
-    ohif = _ohif_settings(sections["ohif"], chk)
+    ohif = _ohif_settings(sections["ohif"], chk, root)
 
     raw_cases = data.get("cases", [])
     if not isinstance(raw_cases, list):
@@ -371,16 +374,30 @@ def _deid_settings(raw: dict[str, Any], chk: _Checker) -> DeidSettings:
     )
 
 
-def _ohif_settings(raw: dict[str, Any], chk: _Checker) -> OhifSettings:
+def _ohif_settings(raw: dict[str, Any], chk: _Checker, root: Path) -> OhifSettings:
     source = raw.get("data_source", "auto")
     if source not in ("auto", "dicomweb", "dicomjson"):
         chk.add("ohif.data_source", f'"{source}" must be auto, dicomweb or dicomjson')
+    version = raw.get("version", OHIF_VERSIONS[-1])
+    if version not in OHIF_VERSIONS:
+        chk.add("ohif.version", f'"{version}" is not pinned; use one of {", ".join(OHIF_VERSIONS)}')
+    keep = tuple(str(k) for k in raw.get("keep", []))
+    for name in keep:
+        if name not in OHIF_KEEP:
+            chk.add("ohif.keep", f'unknown part "{name}"; the parts are {", ".join(OHIF_KEEP)}')
+    user_config = raw.get("user_config", "")
+    if user_config and not (root / user_config).is_file():
+        chk.add("ohif.user_config", f'"{user_config}" is not a file beside the configuration')
+    oidc = raw.get("oidc", {})
+    if oidc and not isinstance(oidc.get("authority"), str):
+        chk.add("ohif.oidc", "needs authority (the OpenID provider's URL) and client_id")
     return OhifSettings(
         enabled=raw.get("enabled", False),
-        version=raw.get("version", "3.13.2"),
+        version=version,
         data_source=source,
-        user_config=raw.get("user_config", ""),
-        keep=tuple(str(k) for k in raw.get("keep", [])),
+        user_config=user_config,
+        keep=keep,
+        oidc=dict(oidc),
     )
 
 

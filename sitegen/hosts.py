@@ -107,7 +107,9 @@ def frame_type_rules(
     return [(pattern, rule(syntax)) for _, pattern, syntax in groups], warnings
 
 
-def headers_rules(site: Site, studies: list[Study]) -> tuple[list[tuple[str, dict]], list[str]]:
+def headers_rules(
+    site: Site, studies: list[Study]
+) -> tuple[list[tuple[str, dict[str, str]]], list[str]]:
     """Every `_headers` rule as (pattern, headers), and warnings."""
     b = site.site.base_url
     page = {"X-Frame-Options": "SAMEORIGIN", "Cache-Control": REVALIDATE}

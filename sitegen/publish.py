@@ -84,7 +84,7 @@ def swap_in(tmp: Path, out: Path) -> None:
     shutil.rmtree(old)
 
 
-def _listing(root: Path) -> dict[str, os.DirEntry[str]]:
+def listing(root: Path) -> dict[str, os.DirEntry[str]]:
     """Every file below `root` by relative path (os.scandir: inodes come free)."""
     found: dict[str, os.DirEntry[str]] = {}
     stack = [("", str(root))]
@@ -106,7 +106,7 @@ def _listing(root: Path) -> dict[str, os.DirEntry[str]]:
 def diff_trees(new: Path, old: Path) -> tuple[list[str], list[str], list[str]]:
     """(added, changed, removed) files of `new` against `old`: the deploy diff. Files linked
     from the build cache are unchanged when they are the same inode, without reading them."""
-    new_files, old_files = _listing(new), _listing(old)
+    new_files, old_files = listing(new), listing(old)
     added, changed = [], []
     for rel, entry in sorted(new_files.items()):
         before = old_files.get(rel)

@@ -251,6 +251,11 @@ class Handler(SimpleHTTPRequestHandler):
                 return io.BytesIO(body)
         return super().send_head()
 
+    def list_directory(self, path: str | os.PathLike[str]) -> None:
+        """Static hosts list no folders: a folder without index.html is a 404."""
+        self.send_error(HTTPStatus.NOT_FOUND, "File not found")
+        return None
+
     def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
         """404s answer with the site's 404.html, as static hosts do."""
         page = Path(self.directory) / "404.html"
@@ -324,22 +329,20 @@ def watch_paths(site: Site) -> list[Path]:
 
 
 def rebuild_on_change(
+    site: Site,
     load_site: Callable[[], Site | None],
     rebuild: Callable[[Site], bool],
     on_published: Callable[[], None],
     stop: threading.Event | None = None,
     debounce_ms: int = 300,
 ) -> None:
-    """Watch the site's inputs; rebuild on every change and call `on_published` after each
+    """Watch the inputs of `site`; rebuild on every change and call `on_published` after each
     published build. Runs until `stop` is set (or Ctrl-C, raised as KeyboardInterrupt).
 
     `load_site` returns None when the configuration is broken (it reports why); the last good
     one is watched until it is fixed. The watch restarts after each change, so editors that
     save by replacing the file are followed."""
     stop = stop or threading.Event()
-    site = load_site()
-    if site is None:
-        raise ValueError("the site configuration has errors")
     while not stop.is_set():
         watcher = watchfiles.watch(
             *watch_paths(site),

@@ -31,10 +31,18 @@ def describe(out: Path) -> dict[str, Any]:
     for path in sorted(p for p in out.rglob("*") if p.is_file()):
         name = path.relative_to(out).as_posix()
         data = path.read_bytes()
-        if name.endswith(("/metadata", ".json", ".html")):
+        if name.endswith(("/metadata", ".json")) or (
+            name.startswith("dicomweb/") and name.endswith(".html")
+        ):
             files[name] = json.loads(data)
+        elif name.startswith(("viewer/", "assets/")):
+            files[name] = "copied"  # sitegen's own files, verbatim: tested where they are made
         elif name.endswith("/thumbnail"):
             files[name] = "JPEG" if data[:3] == b"\xff\xd8\xff" else "not a JPEG"
+        elif name.endswith(".png"):
+            files[name] = "PNG" if data[:8] == b"\x89PNG\r\n\x1a\n" else "not a PNG"
+        elif name.endswith((".html", ".txt", ".xml")) or name in ("_headers", "_redirects", "CORS"):
+            files[name] = data.decode("utf-8")
         else:
             files[name] = {"bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}
     return files

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import imagecodecs
 import numpy as np
 import pytest
 from conftest import serving, write_site
@@ -66,6 +67,10 @@ def rgb_pixels() -> np.ndarray:
 
 def write_inputs(root: Path) -> None:
     write_ct_series(root / "cases/ct", 6, rows=ROWS, cols=COLS)
+    study = generate_uid(entropy_srcs=["study", "a"])  # dicomgen's study for seed "a"
+    write_ct_series(
+        root / "cases/ct/s2", 3, study_uid=study, seed="b", series_number=2, rows=32, cols=40
+    )
     cr = _dataset(
         CR_STORAGE, "mono1", Modality="CR", Rows=ROWS, Columns=COLS, SamplesPerPixel=1,
         PhotometricInterpretation="MONOCHROME1", BitsAllocated=16, BitsStored=12, HighBit=11,
@@ -94,10 +99,21 @@ history = "Visible history"
 diagnosis = "Secret diagnosis"
 discussion = "Secret **discussion**"
 view = { series = 1, slice = 3, window = "2000,-200" }
-annotations = [
-  { series = 1, slice = 2, shape = "arrow", points = [[20, 20], [5, 5]], label = "Arrow label" },
-  { series = 1, slice = 5, shape = "circle", points = [[24, 30], [30, 30]], label = "Hidden answer", reveal = true },
-]
+
+[[cases.annotations]]
+series = 1
+slice = 2
+shape = "arrow"
+points = [[20, 20], [5, 5]]
+label = "Arrow label"
+
+[[cases.annotations]]
+series = 1
+slice = 5
+shape = "circle"
+points = [[24, 30], [30, 30]]
+label = "Hidden answer"
+reveal = true
 
 [[cases]]
 slug = "mono1"
@@ -143,7 +159,9 @@ class Viewer:
     """One page of the viewer with the site's CSP added to every response."""
 
     def __init__(self, browser: Any, base: str, **context_args: Any) -> None:
-        self.context = browser.new_context(**{"viewport": {"width": 1000, "height": 760}, **context_args})
+        self.context = browser.new_context(
+            **{"viewport": {"width": 1000, "height": 760}, **context_args}
+        )
         self.violations: list[str] = []
         self.errors: list[str] = []
 
@@ -160,7 +178,9 @@ class Viewer:
         self.page = self.context.new_page()
         self.page.on(
             "console",
-            lambda m: self.violations.append(m.text) if "Content Security Policy" in m.text else None,
+            lambda m: (
+                self.violations.append(m.text) if "Content Security Policy" in m.text else None
+            ),
         )
         self.page.on("pageerror", lambda e: self.errors.append(str(e)))
         self.base = base
@@ -237,6 +257,10 @@ def test_ct_deep_link_pixels_and_state(viewer: Viewer, site: tuple[Path, str]) -
     assert_grey(viewer.canvas(), reference(stored - 1024.0, -900, 1000))
     # the link survives as written (defaults left out, nothing lost)
     assert viewer.hash() == "#s=1&i=4&w=1000,-900&z=2,10,12"
+    # a fragment changed by hand (or by a link on the same page) is applied too
+    viewer.page.evaluate("() => { location.hash = '#s=1&i=6&w=lung'; }")
+    viewer.wait_rendered("0:5")
+    assert viewer.state()["window"] == {"width": 1500, "center": -600}
 
 
 def test_case_view_opens_and_scrolling_updates_the_fragment(viewer: Viewer) -> None:
@@ -338,6 +362,27 @@ def test_missing_frame_shows_an_error_and_the_viewer_keeps_working(
         viewer.close()
 
 
+def test_series_links_strip_and_keys(viewer: Viewer, site: tuple[Path, str]) -> None:
+    series = manifest(site[0], "ct")["studies"][0]["series"]
+    assert [(s["number"], s["rows"], s["columns"]) for s in series] == [
+        (1, ROWS, COLS),
+        (2, 32, 40),
+    ]
+    page = viewer.open("?case=ct#s=2&i=2&w=1000,-900").page
+    viewer.wait_rendered("1:1")
+    assert page.evaluate(
+        "() => [document.getElementById('image').width, document.getElementById('image').height]"
+    ) == [40, 32]
+    stored = ct_pixels(ct_index(series[1]["frames"][1]), 32, 40)
+    assert_grey(viewer.canvas(), reference(stored - 1024.0, -900, 1000))
+    page.locator("#strip button").first.click()  # the strip is open on a wide screen
+    viewer.wait_rendered("0:3")  # the middle slice of series 1
+    viewer.wait("() => location.hash.startsWith('#s=1&i=4&')")
+    page.focus("#stage")
+    page.keyboard.press("]")
+    viewer.wait_rendered("1:1")
+
+
 def test_missing_case_and_no_case(viewer: Viewer) -> None:
     page = viewer.open("?case=no-such-case", image=False).page
     viewer.wait("() => !!document.getElementById('stage').dataset.error")
@@ -366,11 +411,16 @@ def test_raw_frames_render_and_decode(browser: Any, raw_site: tuple[Path, str]) 
 def _touch(cdp: Any, kind: str, points: list[tuple[float, float]]) -> None:
     cdp.send(
         "Input.dispatchTouchEvent",
-        {"type": kind, "touchPoints": [{"x": x, "y": y, "id": n} for n, (x, y) in enumerate(points)]},
+        {
+            "type": kind,
+            "touchPoints": [{"x": x, "y": y, "id": n} for n, (x, y) in enumerate(points)],
+        },
     )
 
 
-def test_touch_pinch_zooms_and_swipe_scrolls_on_a_phone(browser: Any, site: tuple[Path, str]) -> None:
+def test_touch_pinch_zooms_and_swipe_scrolls_on_a_phone(
+    browser: Any, site: tuple[Path, str]
+) -> None:
     viewer = Viewer(
         browser, site[1], viewport={"width": 360, "height": 740}, has_touch=True, is_mobile=True,
         device_scale_factor=2,
@@ -412,7 +462,9 @@ def test_jpegls_frames_give_a_clear_message(browser: Any, tmp_path: Path) -> Non
     with serving(out, "/") as url:
         viewer = Viewer(browser, url)
         viewer.open("?case=ct", image=False)
-        viewer.wait("() => document.getElementById('stage-message').textContent.includes('JPEG-LS')")
+        viewer.wait(
+            "() => document.getElementById('stage-message').textContent.includes('JPEG-LS')"
+        )
         assert "htj2k" in viewer.page.locator("#stage-message").inner_text()
         viewer.close()
 
@@ -421,9 +473,80 @@ def test_keyboard_help_and_labelled_buttons(viewer: Viewer) -> None:
     page = viewer.open("?case=ct").page
     for button in page.locator("button").all():
         if button.is_visible():
-            assert (button.inner_text().strip() or button.get_attribute("aria-label")), button
+            assert button.inner_text().strip() or button.get_attribute("aria-label"), button
     page.focus("#stage")
     page.keyboard.press("?")
     assert page.locator("#help").is_visible()
     page.keyboard.press("Escape")
     assert not page.locator("#help").is_visible()
+
+
+def test_annotations_follow_zoom_and_pan(viewer: Viewer) -> None:
+    # the arrow's tip is at image (20, 20): a link centred there puts it at the stage centre
+    page = viewer.open("?case=ct#s=1&i=2&z=3,20,20").page
+    stage = page.locator("#stage").bounding_box()
+    tip = page.evaluate(
+        "() => document.querySelector('#svg .annotation polygon:not(.halo)')"
+        ".getAttribute('points').split(' ')[0].split(',').map(Number)"
+    )
+    assert abs(tip[0] - stage["width"] / 2) < 1 and abs(tip[1] - stage["height"] / 2) < 1
+    # the canvas is placed by the same mapping: its box is the image at that zoom
+    canvas = page.locator("#image").bounding_box()
+    scale = canvas["width"] / COLS
+    assert abs(canvas["x"] - stage["x"] + 20 * scale - stage["width"] / 2) < 1
+    page.focus("#stage")
+    page.keyboard.press("f")  # fit: the tip moves with the image
+    viewer.wait("() => sitegenViewer.state().zoom === 1")
+    page.evaluate("() => sitegenViewer.render()")
+    moved = page.evaluate(
+        "() => document.querySelector('#svg .annotation polygon:not(.halo)')"
+        ".getAttribute('points').split(' ')[0].split(',').map(Number)"
+    )
+    canvas = page.locator("#image").bounding_box()
+    scale = canvas["width"] / COLS
+    assert abs(canvas["x"] - stage["x"] + 20 * scale - moved[0]) < 1
+
+
+def test_length_measurement_in_mm_goes_into_the_link(viewer: Viewer) -> None:
+    page = viewer.open("?case=ct#s=1&i=3").page
+    page.click("[data-tool=length]")
+    canvas = page.locator("#image").bounding_box()
+    scale = canvas["width"] / COLS  # CSS pixels per image pixel
+    x0, y0 = canvas["x"] + 10 * scale, canvas["y"] + 10 * scale
+    page.mouse.move(x0, y0)
+    page.mouse.down()
+    page.mouse.move(x0 + 15 * scale, y0, steps=5)
+    page.mouse.move(x0 + 30 * scale, y0, steps=5)
+    page.mouse.up()
+    viewer.wait("() => sitegenViewer.state().measurements.length === 1")
+    # 30 image pixels at 0.8 mm
+    assert page.locator("#svg").get_by_text("24.0 mm").count() >= 1
+    viewer.wait("() => location.hash.includes('m=3L:10,10,40,10')")
+    link = viewer.hash()
+    page.goto(f"{viewer.base}viewer/?case=ct{link}")
+    viewer.wait_rendered("0:2")
+    assert page.locator("#svg").get_by_text("24.0 mm").count() >= 1
+
+
+def test_cine_plays_through_the_stack(viewer: Viewer) -> None:
+    page = viewer.open("?case=ct#s=1&i=1").page
+    page.select_option("#fps", "30")
+    page.click("#btn-play")
+    viewer.wait("() => sitegenViewer.state().slice >= 3")
+    page.click("#btn-play")
+    assert page.locator("#btn-play").get_attribute("aria-pressed") == "false"
+
+
+def test_lossy_jpeg_colour_frames_use_the_browser_decoder(browser: Any, tmp_path: Path) -> None:
+    cases = '[[cases]]\nslug = "rgb"\ntitle = "Colour"\nsource = "cases/rgb"\nburned_in = "allow"\n'
+    out = make_site(tmp_path / "site", "htj2k", "lossy = 95\n" + cases)
+    series = manifest(out, "rgb")["studies"][0]["series"][0]
+    assert series["transferSyntax"] == "1.2.840.10008.1.2.4.50"
+    with serving(out, "/") as url:
+        viewer = Viewer(browser, url)
+        pixels = viewer.open("?case=rgb").canvas()[..., :3]
+        viewer.close()
+    # the same pixels as a JPEG decoder in Python gives (decoders differ by rounding only)
+    decoded = imagecodecs.jpeg8_decode((out / series["frames"][0]["url"]).read_bytes())
+    assert np.abs(pixels - decoded.astype(np.int32)).max() <= 3
+    assert np.abs(pixels - rgb_pixels().astype(np.int32)).mean() < 3  # lossy, same picture

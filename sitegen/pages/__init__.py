@@ -43,17 +43,34 @@ def environment() -> Environment:
     )
 
 
+@lru_cache(maxsize=1)
+def own_text() -> str:
+    """The fixed text sitegen writes into every site whatever its inputs (page templates, page
+    assets, the viewer's files), lowercased. A canary found inside it proves nothing (a patient
+    named "Viewer" collides with every "Open viewer" link), so the sweep can leave it out."""
+    folders = [TEMPLATES, STATIC, HERE.parent / "viewer" / "static"]
+    texts = []
+    for folder in folders:
+        if folder.is_dir():
+            for path in sorted(folder.iterdir()):
+                if path.is_file():
+                    texts.append(path.read_text(encoding="utf-8", errors="ignore").lower())
+    return "\n".join(texts)
+
+
 def _first(meta: dict[str, Any], tag: str) -> str:
     values = meta.get(tag, {}).get("Value", [])
     return str(values[0]) if values else ""
 
 
 def human_size(n: int) -> str:
-    for unit in ("bytes", "KB", "MB", "GB"):
-        if n < 1000 or unit == "GB":
-            return f"{n} {unit}" if unit == "bytes" else f"{n:.1f} {unit}"
-        n /= 1000  # type: ignore[assignment]
-    raise AssertionError
+    """1234567 -> '1.2 MB' (decimal units, as file managers show them)."""
+    if n < 1000:
+        return f"{n} bytes"
+    size, units = n / 1000, ["KB", "MB", "GB"]
+    while size >= 1000 and len(units) > 1:
+        size, units = size / 1000, units[1:]
+    return f"{size:.1f} {units[0]}"
 
 
 def plain_excerpt(text: str, limit: int = 200) -> str:

@@ -4,6 +4,14 @@
 /* global Module */
 "use strict";
 
+// Load the glue now, in parallel with the WASM download on the main thread (not after it).
+let glue = null;
+try {
+  importScripts("openjphjs.js");
+} catch (err) {
+  glue = err;
+}
+
 let resolveModule;
 const wasmModule = new Promise((resolve) => { resolveModule = resolve; });
 let codec = null;
@@ -11,7 +19,7 @@ let codec = null;
 function openjph() {
   if (!codec) {
     codec = wasmModule.then((compiled) => {
-      importScripts("openjphjs.js");
+      if (glue) throw new Error(`openjphjs.js could not be loaded (${glue.message})`);
       const options = {};
       if (compiled) {
         options.instantiateWasm = (imports, receive) => {
@@ -81,11 +89,12 @@ async function decodeHtj2k(bytes, info) {
 async function decodeJpeg(bytes, info) {
   const blob = new Blob([bytes], { type: "image/jpeg" });
   const bitmap = await createImageBitmap(blob, { colorSpaceConversion: "none", premultiplyAlpha: "none" });
-  const canvas = new OffscreenCanvas(bitmap.width, bitmap.height);
+  const { width, height } = bitmap; // read before close(), which zeroes them
+  const canvas = new OffscreenCanvas(width, height);
   const context = canvas.getContext("2d", { willReadFrequently: true });
   context.drawImage(bitmap, 0, 0);
   bitmap.close();
-  const rgba = context.getImageData(0, 0, bitmap.width, bitmap.height).data;
+  const rgba = context.getImageData(0, 0, width, height).data;
   if (info.samples === 1) {
     const grey = new Uint8Array(rgba.length / 4);
     for (let i = 0; i < grey.length; i++) grey[i] = rgba[i * 4];

@@ -1,44 +1,35 @@
-// A small pool of decode workers. The OpenJPH WASM is fetched and compiled once here, at boot
-// (in parallel with the manifest), and the compiled module is handed to every worker.
+// A small pool of decode workers. The OpenJPH WASM is fetched and compiled once (boot.js starts
+// it), and the compiled module is handed to every worker. The pool starts with one worker and
+// grows after the first image, so extra workers do not compete with the first frame.
 
 import { SYNTAXES, syntaxName } from "./manifest.js";
-
-const WORKER_URL = new URL("decode-worker.js", import.meta.url);
-const WASM_URL = new URL("openjphjs.wasm", import.meta.url);
-
-async function compileWasm() {
-  try {
-    return await WebAssembly.compileStreaming(fetch(WASM_URL));
-  } catch {
-    // a host that serves .wasm with the wrong type defeats compileStreaming: fetch, then compile
-    const response = await fetch(WASM_URL);
-    if (!response.ok) throw new Error(`openjphjs.wasm: HTTP ${response.status}`);
-    return WebAssembly.compile(await response.arrayBuffer());
-  }
-}
+import { WORKER_URL, firstWorker, wasm } from "./boot.js";
 
 export class DecoderPool {
-  constructor(size = Math.min(4, Math.max(1, (navigator.hardwareConcurrency || 2) - 1))) {
+  constructor() {
     this.workers = [];
     this.pending = new Map();
     this.nextId = 1;
     this.wasmError = null;
-    for (let n = 0; n < size; n++) {
-      const worker = new Worker(WORKER_URL);
-      worker.onmessage = (event) => this.#settle(event.data);
-      worker.onerror = (event) => {
-        event.preventDefault();
-        this.#failWorker(worker, event.message || "decoder worker failed to start");
-      };
-      this.workers.push({ worker, busy: 0 });
-    }
-    this.ready = compileWasm().then(
-      (module) => this.workers.forEach(({ worker }) => worker.postMessage({ type: "init", module })),
-      (err) => {
-        this.wasmError = `the HTJ2K decoder could not start (${err.message})`;
-        this.workers.forEach(({ worker }) => worker.postMessage({ type: "init", module: null }));
-      },
-    );
+    this.#add(firstWorker);
+  }
+
+  #add(worker) {
+    worker.onmessage = (event) => this.#settle(event.data);
+    worker.onerror = (event) => {
+      event.preventDefault();
+      this.#failWorker(worker, event.message || "decoder worker failed to start");
+    };
+    this.workers.push({ worker, busy: 0 });
+    wasm.then(({ module, error }) => {
+      if (error) this.wasmError = `the HTJ2K decoder could not start (${error.message})`;
+      worker.postMessage({ type: "init", module: module || null });
+    });
+  }
+
+  // Up to `size` workers (default: cores - 1, at most 4).
+  grow(size = Math.min(4, Math.max(1, (navigator.hardwareConcurrency || 2) - 1))) {
+    while (this.workers.length < size) this.#add(new Worker(WORKER_URL));
   }
 
   // Decode one frame; resolves to {pixels, samples, ms}. `bytes` (an ArrayBuffer) is transferred.

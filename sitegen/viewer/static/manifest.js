@@ -32,22 +32,16 @@ export function syntaxName(uid) {
 
 export class ManifestError extends Error {}
 
-export function slugFromLocation(location) {
-  const slug = new URLSearchParams(location.search).get("case");
-  return slug && /^[a-z0-9-]+$/.test(slug) ? slug : null;
-}
-
 export function manifestUrl(slug) {
   return new URL(`data/cases/${slug}.json`, SITE_ROOT);
 }
 
-export async function loadManifest(slug) {
-  const url = manifestUrl(slug);
-  let response;
-  try {
-    response = await fetch(url);
-  } catch (err) {
-    throw new ManifestError(`The case "${slug}" could not be loaded: network error (${err.message}).`);
+// `early` is boot.js's fetch of the same URL, already under way: {response} | {error}.
+export async function loadManifest(slug, early = null) {
+  const { response, error } = await (early || fetch(manifestUrl(slug)).then(
+    (r) => ({ response: r }), (e) => ({ error: e })));
+  if (error) {
+    throw new ManifestError(`The case "${slug}" could not be loaded: network error (${error.message}).`);
   }
   if (!response.ok) {
     const why = response.status === 404 ? "it does not exist on this site" : `HTTP ${response.status}`;

@@ -1,0 +1,128 @@
+"""OHIF's DICOM JSON manifests: dicomjson/<S>.json, one per study.
+
+OHIF's DICOM JSON data source (`/viewer/dicomjson?url=...`) reads one file listing a study's
+series and instances with *naturalized* metadata (keywords, not tags) and a `dicomweb:<url>`
+per instance. The URL points at the published Part 10 file, which carries its own transfer
+syntax: compressed frames then work on every host, with no Content-Type headers (ARCHITECTURE
+3a). A multi-frame instance is one entry per frame, `...dcm?frame=N` (N from 1), each with
+NumberOfFrames in its metadata.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from pydicom.datadict import keyword_for_tag
+
+from ..model import Instance, Series, Study, check_uid
+from .dicomweb import json_bytes
+from .part10 import part10_path
+
+STUDY_KEYS = (
+    "StudyDescription",
+    "StudyDate",
+    "StudyTime",
+    "PatientName",
+    "PatientID",
+    "AccessionNumber",
+    "PatientAge",
+    "PatientSex",
+    "PatientWeight",
+)
+SERIES_KEYS = (
+    "SeriesDescription",
+    "SeriesNumber",
+    "SeriesDate",
+    "SeriesTime",
+    "Modality",
+    "SliceThickness",
+)
+
+
+def dicomjson_path(study_uid: str) -> str:
+    """dicomjson/<S>.json below public/."""
+    return f"dicomjson/{check_uid(study_uid)}.json"
+
+
+def _value(vr: str, value: Any) -> Any:
+    if vr == "SQ":
+        return naturalize(value)
+    if vr == "PN" and isinstance(value, dict):
+        return value.get("Alphabetic", "")
+    return value
+
+
+def naturalize(dataset: dict[str, Any]) -> dict[str, Any]:
+    """PS3.18 F.2 DICOM JSON -> {keyword: value} as dcmjs naturalizes it: one value stays a
+    scalar, several a list, sequences a list of items; bulk data, private and unknown tags
+    are left out (the Part 10 file has the pixels)."""
+    out: dict[str, Any] = {}
+    for tag, element in dataset.items():
+        keyword = keyword_for_tag(int(tag, 16))
+        values = element.get("Value")
+        if not keyword or values is None:
+            continue
+        vr = element.get("vr", "")
+        if vr == "SQ":
+            out[keyword] = [naturalize(item) for item in values]
+            continue
+        items = [_value(vr, v) for v in values]
+        out[keyword] = items[0] if len(items) == 1 else items
+    return out
+
+
+def _entries(instance: Instance, base_url: str) -> list[dict[str, Any]]:
+    metadata = naturalize(instance.metadata)
+    url = (
+        "dicomweb:"
+        + base_url
+        + part10_path(instance.study_uid, instance.series_uid, instance.sop_uid)
+    )
+    if instance.frames <= 1:
+        return [{"metadata": metadata, "url": url}]
+    metadata["NumberOfFrames"] = instance.frames
+    return [
+        {"metadata": metadata, "url": f"{url}?frame={n}"} for n in range(1, instance.frames + 1)
+    ]
+
+
+def _series(series: Series, base_url: str) -> dict[str, Any]:
+    first = naturalize(series.instances[0].metadata)
+    row: dict[str, Any] = {k: first[k] for k in SERIES_KEYS if k in first}
+    row["SeriesInstanceUID"] = series.uid
+    row["instances"] = [e for i in series.instances for e in _entries(i, base_url)]
+    return row
+
+
+def study_manifest(study: Study, base_url: str) -> dict[str, Any]:
+    """The {"studies": [...]} document OHIF's DICOM JSON source loads for one study."""
+    first = naturalize(study.series[0].instances[0].metadata)
+    row: dict[str, Any] = {k: first[k] for k in STUDY_KEYS if k in first}
+    row["StudyInstanceUID"] = study.uid
+    row.setdefault("PatientID", study.case)  # OHIF groups by it: it must not be empty
+    row["NumInstances"] = len(study.instances)
+    row["Modalities"] = "/".join(sorted(_modalities(study)))
+    row["series"] = [_series(s, base_url) for s in study.series]
+    return {"studies": [row]}
+
+
+def _modalities(study: Study) -> set[str]:
+    return {
+        m
+        for s in study.series
+        for m in s.instances[0].metadata.get("00080060", {}).get("Value", [])
+    }
+
+
+def write_dicomjson(studies: list[Study], out: Path, base_url: str) -> list[str]:
+    """Write dicomjson/<S>.json for every study (Part 10 files must be published under
+    dicom/); returns the written paths relative to `out`."""
+    written = []
+    for study in studies:
+        rel = dicomjson_path(study.uid)
+        target = out / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(json_bytes(study_manifest(study, base_url)))
+        written.append(rel)
+    return written

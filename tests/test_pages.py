@@ -1,0 +1,393 @@
+"""Site pages: gallery, case pages, cards, search index; served under a sub-path in chromium."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+from collections import deque
+from pathlib import Path
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+import html5lib
+import httpx
+import pydicom
+import pytest
+from conftest import serving, write_site
+from dicomgen import write_ct_series
+from PIL import Image
+
+from sitegen.build import build
+from sitegen.config import Site, load_config, normalize_base_url
+from sitegen.model import Study
+
+KEY = b"sitegen-test-key-0123456789abcde"
+HOSTILE_TITLE = """<script>alert('title')</script> "><img src=x onerror=alert('t2')>"""
+HOSTILE_SERIES = """"><img src=x onerror=alert('se')><script>alert(2)</script>"""
+SITE_BODY = """\
+[build]
+workers = 1
+frames = "htj2k"
+
+[deid]
+key_file = ".sitegen/key"
+
+[[cases]]
+slug = "chest-trauma"
+title = "Tension pneumothorax"
+source = "cases/chest/dicom"
+history = "Motorbike accident, *short of breath*."
+findings = "Deep sulcus sign."
+diagnosis = "Tension pneumothorax"
+discussion = "Needle decompression first. See [guideline](https://example.org/g)."
+tags = ["chest", "trauma"]
+
+[[cases]]
+slug = "brain-mr"
+title = "Glioblastoma multiforme"
+source = "cases/brain/dicom"
+history = "Headache for three weeks."
+findings = "Ring-enhancing mass."
+diagnosis = "Glioblastoma"
+discussion = "Butterfly pattern across the corpus callosum."
+tags = ["neuro"]
+unknown = true
+
+[[cases]]
+slug = "hostile"
+title = '''<script>alert('title')</script> "><img src=x onerror=alert('t2')>'''
+source = "cases/hostile/dicom"
+history = '''<script>alert('history')</script> "><img src=x onerror=alert('h2')>'''
+findings = '''[click me](javascript:alert('link')) and <a href="javascript:alert(9)">raw</a>'''
+diagnosis = '''</details><script>alert('dx')</script>'''
+discussion = '''<iframe src="javascript:alert('d')"></iframe> <img src=x onerror=alert('d2')>'''
+tags = ["chest", "<b onmouseover=alert('tag')>bold</b>"]
+study_description = '''"><svg onload=alert('sd')>'''
+"""
+
+
+def make_site(root: Path, body: str = SITE_BODY, url: str = "") -> Path:
+    """Three cases (CT, MR, hostile CT) from generated series."""
+    write_ct_series(root / "cases/chest/dicom", 3, seed="chest")
+    write_ct_series(root / "cases/brain/dicom", 3, seed="brain")
+    for path in (root / "cases/brain/dicom").iterdir():
+        ds = pydicom.dcmread(path)
+        ds.Modality = "MR"
+        ds.save_as(path)
+    write_ct_series(root / "cases/hostile/dicom", 2, seed="hostile")
+    for path in (root / "cases/hostile/dicom").iterdir():
+        ds = pydicom.dcmread(path)
+        ds.SeriesDescription = HOSTILE_SERIES
+        ds.save_as(path)
+    (root / ".sitegen").mkdir(parents=True, exist_ok=True)
+    (root / ".sitegen/key").write_bytes(KEY)
+    site_table = f'url = "{url}"\n' if url else ""
+    config = write_site(root, body, title="Teaching <file> & co")
+    text = config.read_text(encoding="utf-8").replace("[site]\n", "[site]\n" + site_table, 1)
+    config.write_text(text, encoding="utf-8")
+    return config
+
+
+def with_base(site: Site, base_url: str) -> Site:
+    settings = dataclasses.replace(site.site, base_url=normalize_base_url(base_url))
+    return dataclasses.replace(site, site=settings)
+
+
+STUB_VIEWER = (
+    '<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><title>viewer</title>'
+    "</head><body><p>viewer stub</p></body></html>\n"
+)
+
+
+def build_site(
+    root: Path, base_url: str = "/", url: str = "", body: str = SITE_BODY, deid: bool = False
+) -> tuple[Site, Path]:
+    """Build the test site (de-identification off, so hostile DICOM descriptions reach the
+    pages); returns the site and its output folder. When the build installs no viewer, the
+    real one is installed from the vendor cache, or a stub stands in."""
+    site = with_base(load_config(make_site(root, body, url)), base_url)
+    report = build(site, workers=1, deid=deid)
+    assert report.published, report.errors
+    out = site.out_path()
+    if not (out / "viewer/index.html").is_file():
+        try:  # the real viewer when its decoder is in the vendor cache, else a stub
+            from sitegen.viewer import install_viewer
+
+            install_viewer(out, offline=True)
+        except Exception:
+            (out / "viewer").mkdir(exist_ok=True)
+            (out / "viewer/index.html").write_text(STUB_VIEWER, encoding="utf-8")
+    return site, out
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Site, Path]:
+    return build_site(
+        tmp_path_factory.mktemp("pages") / "site", "/teaching/", "https://cases.example.org/"
+    )
+
+
+def links_of(html: str, page_url: str) -> list[str]:
+    """Every URL a page refers to (href, src), resolved; fragments dropped."""
+    found = re.findall(r'(?:href|src)="([^"]*)"', html)
+    urls = []
+    for raw in found:
+        value = raw.replace("&amp;", "&")
+        if value.startswith(("data:", "mailto:")):
+            continue
+        urls.append(urljoin(page_url, value).split("#", 1)[0])
+    return urls
+
+
+def crawl(start: str) -> dict[str, int]:
+    """Fetch every same-origin page and asset reachable from `start`; url -> status."""
+    origin = urlsplit(start).netloc
+    seen: dict[str, int] = {}
+    queue = deque([start])
+    with httpx.Client(follow_redirects=True, timeout=10) as client:
+        while queue:
+            url = queue.popleft()
+            if url in seen or urlsplit(url).netloc != origin:
+                continue
+            response = client.get(url)
+            seen[url] = response.status_code
+            if response.headers.get("content-type", "").startswith("text/html"):
+                queue.extend(links_of(response.text, url))
+    return seen
+
+
+# --- without a browser --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("base_url", ["/", "/teaching/"])
+def test_every_link_and_asset_resolves(tmp_path: Path, base_url: str) -> None:
+    site, out = build_site(tmp_path / "site", base_url)
+    with serving(out, base_url) as url:
+        statuses = crawl(url)
+    bad = {u: s for u, s in statuses.items() if s != 200}
+    assert not bad
+    pages = [u for u in statuses if u.endswith("/")]
+    assert len(pages) >= 4  # gallery, three cases (and the viewer)
+    assert any(u.endswith("/thumbnail") for u in statuses)
+    assert all(urlsplit(u).path.startswith(base_url) for u in statuses)
+
+
+def test_pages_validate_as_html5(built: tuple[Site, Path]) -> None:
+    _, out = built
+    pages = [out / "index.html", out / "404.html", *sorted(out.glob("cases/*/index.html"))]
+    assert len(pages) == 5
+    for page in pages:
+        parser = html5lib.HTMLParser(strict=True)
+        parser.parse(page.read_bytes())  # raises on the first parse error
+        assert not parser.errors, page
+
+
+def test_search_index_hides_unknown_cases(built: tuple[Site, Path]) -> None:
+    _, out = built
+    index = json.loads((out / "data/search.json").read_text(encoding="utf-8"))
+    by_slug = {c["slug"]: c for c in index["cases"]}
+    assert set(by_slug) == {"chest-trauma", "brain-mr", "hostile"}
+    mystery = by_slug["brain-mr"]
+    assert mystery["title"] == "Unknown case"
+    assert "glioblastoma" not in json.dumps(mystery).lower()
+    assert "butterfly" not in json.dumps(mystery).lower()
+    assert by_slug["brain-mr"]["modalities"] == ["MR"]
+    assert "tension pneumothorax" in by_slug["chest-trauma"]["text"]
+
+
+def test_unknown_case_page_keeps_the_answer_behind_reveal(built: tuple[Site, Path]) -> None:
+    _, out = built
+    html = (out / "cases/brain-mr/index.html").read_text(encoding="utf-8")
+    head, body = html.split("</head>", 1)
+    assert "Glioblastoma" not in head  # title, og and twitter tags
+    assert "<title>Unknown case" in head
+    before, answer = body.split('<details class="reveal">', 1)
+    assert "Glioblastoma" not in before
+    assert "Glioblastoma multiforme" in answer and "Butterfly" in answer
+    gallery = (out / "index.html").read_text(encoding="utf-8")
+    assert "Glioblastoma" not in gallery
+
+
+def test_cards_and_open_graph_tags(built: tuple[Site, Path]) -> None:
+    _, out = built
+    for page in [out / "index.html", *out.glob("cases/*/index.html")]:
+        html = page.read_text(encoding="utf-8")
+        tags = dict(re.findall(r'<meta (?:property|name)="([^"]+)" content="([^"]*)"', html))
+        image = tags["og:image"]
+        assert image == tags["twitter:image"]
+        assert image.startswith("https://cases.example.org/teaching/")
+        assert tags["og:url"].startswith("https://cases.example.org/teaching/")
+        assert tags["twitter:card"] == "summary_large_image"
+        local = out / image.removeprefix("https://cases.example.org/teaching/")
+        with Image.open(local) as im:
+            assert im.format == "PNG" and im.size == (1200, 630)
+            assert im.getextrema() != ((17, 17), (20, 20), (24, 24))  # not just the background
+
+
+def test_download_link_only_when_the_zip_exists(built: tuple[Site, Path]) -> None:
+    site, out = built
+    from sitegen.pages import write_pages
+
+    studies: list[Study] = []  # no series: the pages still render
+    scratch = out.parent / "scratch"
+    (scratch / "downloads").mkdir(parents=True)
+    (scratch / "downloads/chest-trauma.zip").write_bytes(b"x" * 2500)
+    plain = dataclasses.replace(site, cases=site.cases[:2])
+    assert write_pages(plain, studies, scratch)  # warns: no key image for the cards
+    with_zip = (scratch / "cases/chest-trauma/index.html").read_text(encoding="utf-8")
+    without = (scratch / "cases/brain-mr/index.html").read_text(encoding="utf-8")
+    assert 'href="/teaching/downloads/chest-trauma.zip"' in with_zip
+    assert "Download DICOM (zip, 2.5 KB)" in with_zip
+    assert "downloads/" not in without
+
+
+def test_no_absolute_urls_without_site_url(tmp_path: Path) -> None:
+    _, out = build_site(tmp_path / "site", "/sub/")
+    html = (out / "cases/chest-trauma/index.html").read_text(encoding="utf-8")
+    assert 'property="og:image" content="/sub/cases/chest-trauma/card.png"' in html
+    assert "https://" not in html.split("</head>")[0]
+    assert not (out / "sitemap.xml").exists()
+
+
+# --- in chromium ----------------------------------------------------------------------------
+
+
+def visible_cards(page: Any) -> list[str]:
+    return page.eval_on_selector_all(
+        "#cases li:not([hidden])", "items => items.map(li => li.dataset.slug)"
+    )
+
+
+def test_gallery_filters(browser: Any, built: tuple[Site, Path]) -> None:
+    _, out = built
+    with serving(out, "/teaching/") as url:
+        page = browser.new_page()
+        page.goto(url)
+        page.wait_for_selector("#filters:not([hidden])")
+        assert sorted(visible_cards(page)) == ["brain-mr", "chest-trauma", "hostile"]
+
+        page.fill("#q", "sulcus")
+        assert visible_cards(page) == ["chest-trauma"]
+        assert "q=sulcus" in page.url
+        page.fill("#q", "glioblastoma")  # the unknown case's answer is not searchable
+        assert visible_cards(page) == []
+        assert page.is_visible("#empty")
+        page.fill("#q", "")
+
+        page.select_option("#modality", "MR")
+        assert visible_cards(page) == ["brain-mr"]
+        assert page.inner_text("#count") == "1 of 3 cases"
+        page.select_option("#modality", "")
+
+        page.check('input[name="tag"][value="chest"]')
+        assert sorted(visible_cards(page)) == ["chest-trauma", "hostile"]
+        page.check('input[name="tag"][value="trauma"]')
+        assert visible_cards(page) == ["chest-trauma"]
+
+        # a filtered gallery is a shareable link; tag links on case pages use it
+        page.goto(url + "?tag=neuro")
+        page.wait_for_selector("#filters:not([hidden])")
+        assert visible_cards(page) == ["brain-mr"]
+        page.close()
+
+
+def test_case_page_reveal_and_embedded_viewer(browser: Any, built: tuple[Site, Path]) -> None:
+    _, out = built
+    with serving(out, "/teaching/") as url:
+        page = browser.new_page()
+        statuses: dict[str, int] = {}
+        page.on("response", lambda r: statuses.__setitem__(r.url, r.status))
+        page.goto(url + "cases/brain-mr/")
+        assert page.inner_text("h1") == "Unknown case"
+        assert not page.is_visible("text=Glioblastoma multiforme")
+        page.click("details.reveal summary")
+        assert page.is_visible("text=Glioblastoma multiforme")
+        assert page.is_visible("text=Butterfly pattern")
+
+        frame = page.frame_locator("iframe").locator("body")
+        frame.wait_for()
+        viewer = url + "viewer/?case=brain-mr"
+        assert statuses.get(viewer) == 200
+        snippet = page.input_value("#embed-code")
+        assert snippet.startswith(
+            '<iframe src="https://cases.example.org/teaching/viewer/?case=brain-mr"'
+        )
+        assert (
+            page.get_attribute("a:text('Open viewer')", "href") == "/teaching/viewer/?case=brain-mr"
+        )
+        page.close()
+
+
+def test_every_page_loads_in_chromium(browser: Any, built: tuple[Site, Path]) -> None:
+    """Crawl every page in the browser: no 4xx/5xx in the network log, no console error
+    (a CSP violation is one), all images decoded."""
+    _, out = built
+    with serving(out, "/teaching/") as url:
+        page = browser.new_page()
+        failures: list[str] = []
+        errors: list[str] = []
+        page.on("response", lambda r: r.status >= 400 and failures.append(f"{r.status} {r.url}"))
+        page.on("requestfailed", lambda r: failures.append(f"failed {r.url}"))
+        page.on("console", lambda m: m.type == "error" and errors.append(m.text))
+        todo, seen = deque([url]), set()
+        downloads: set[str] = set()
+        while todo:
+            target = todo.popleft()
+            if target in seen:
+                continue
+            seen.add(target)
+            page.goto(target)
+            page.wait_for_load_state("networkidle")
+            broken = page.evaluate(
+                """() => Promise.all(Array.from(document.images).map(i => {
+                  i.loading = "eager";
+                  return i.decode().then(() => 0, () => 1);
+                })).then(r => r.reduce((a, b) => a + b, 0))"""
+            )
+            assert broken == 0, target
+            hrefs = page.eval_on_selector_all("a[href]", "links => links.map(a => a.href)")
+            for href in hrefs:
+                clean = href.split("#", 1)[0]
+                if clean.endswith(".zip"):
+                    downloads.add(clean)  # a download, not a page: fetched below
+                elif clean.startswith(url) and "/viewer/" not in clean and "?" not in clean:
+                    todo.append(clean)
+        assert len(seen) >= 4
+        for zip_url in downloads:
+            response = page.request.get(zip_url)
+            assert response.status == 200 and response.body()[:2] == b"PK", zip_url
+        assert not failures
+        assert not errors
+        page.close()
+
+
+def test_hostile_strings_are_inert(browser: Any, built: tuple[Site, Path]) -> None:
+    _, out = built
+    with serving(out, "/teaching/") as url:
+        page = browser.new_page()
+        dialogs: list[str] = []
+        page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+        for path in ("", "cases/hostile/", "?tag=chest"):
+            page.goto(url + path)
+            page.wait_for_load_state("networkidle")
+            if path == "cases/hostile/":
+                page.click("details.reveal summary")
+                page.hover("h1")
+            injected = page.evaluate(
+                """() => ({
+                  imgs: document.querySelectorAll('img[src="x"], img[onerror], svg').length,
+                  scripts: Array.from(document.scripts).filter(s => !s.src).length,
+                  js: document.querySelectorAll('[href^="javascript:"], [src^="javascript:"]')
+                      .length,
+                  bold: document.querySelectorAll('b[onmouseover], iframe[src^="javascript"]')
+                      .length,
+                })"""
+            )
+            assert injected == {"imgs": 0, "scripts": 0, "js": 0, "bold": 0}, path
+        page.goto(url + "cases/hostile/")
+        assert HOSTILE_TITLE in page.inner_text("h1")
+        assert HOSTILE_SERIES in page.inner_text(".series")
+        assert "<b onmouseover=alert('tag')>bold</b>" in page.inner_text(".case > .badges")
+        assert dialogs == []
+        page.close()
