@@ -23,6 +23,7 @@ from .config import Site
 from .deid import Deidentifier, Sweeper, load_or_create_key, without_published_dates
 from .hosts import write_host_files
 from .model import Instance, Study, group, is_frame_file
+from .ohif import OhifError, install_ohif, ohif_study_url
 from .pages import own_text, write_pages
 from .render import write_thumbnails
 from .sources import SourceItem, find_items
@@ -373,7 +374,9 @@ def _build_into(
     with _stage(report, ui, "pages", None) as detail:
         try:
             install_viewer(tmp)
-        except VendorError as exc:  # offline with an empty cache: say what to fetch
+            if site.ohif.enabled:
+                report.warnings += install_ohif(site, studies, tmp)
+        except (VendorError, OhifError) as exc:  # e.g. offline with an empty cache
             report.errors.append(str(exc))
             return False
         report.warnings += write_pages(site, studies, tmp)
@@ -499,9 +502,10 @@ def write_manifests(site: Site, studies: list[Study], out: Path) -> None:
     """data/cases/<slug>.json for every case: what the viewer loads."""
     folder = out / "data/cases"
     folder.mkdir(parents=True, exist_ok=True)
+    ohif = (lambda uid: ohif_study_url(site, uid)) if site.ohif.enabled else None
     for case in site.cases:
         mine = [s for s in studies if s.case == case.slug]
-        (folder / f"{case.slug}.json").write_bytes(json_bytes(case_manifest(case, mine)))
+        (folder / f"{case.slug}.json").write_bytes(json_bytes(case_manifest(case, mine, ohif)))
 
 
 def _group_by_case(site: Site, instances: list[Instance], report: BuildReport) -> list[Study]:

@@ -112,13 +112,18 @@ def headers_rules(
 ) -> tuple[list[tuple[str, dict[str, str]]], list[str]]:
     """Every `_headers` rule as (pattern, headers), and warnings."""
     b = site.site.base_url
-    page = {"X-Frame-Options": "SAMEORIGIN", "Cache-Control": REVALIDATE}
+    # The CSP goes on the documents and scripts only, never site-wide: OHIF (ohif/*) needs a
+    # looser one of its own, and a browser enforces every policy it is sent.
+    page = {
+        "Content-Security-Policy": CSP,
+        "X-Frame-Options": "SAMEORIGIN",
+        "Cache-Control": REVALIDATE,
+    }
     cors = {"Access-Control-Allow-Origin": "*"}
     rules: list[tuple[str, dict[str, str]]] = [
         (
             b + "*",
             {
-                "Content-Security-Policy": CSP,
                 "X-Content-Type-Options": "nosniff",
                 "Referrer-Policy": "strict-origin-when-cross-origin",
             },
@@ -126,7 +131,10 @@ def headers_rules(
         # pages may be framed only by the site itself; viewer/* stays embeddable anywhere
         (b, page),
         (b + "index.html", page),
+        (b + "404.html", page),
         (b + "cases/*", page),
+        (b + "viewer/*", {"Content-Security-Policy": CSP}),
+        (b + "assets/*", {"Content-Security-Policy": CSP}),
         (b + "data/*", {**cors, "Cache-Control": REVALIDATE}),
         (b + "dicom/*", cors),
         (b + "dicomjson/*", cors),
@@ -140,6 +148,10 @@ def headers_rules(
             {"Content-Type": "image/jpeg", "Cache-Control": IMMUTABLE},
         ),
     ]
+    if site.ohif.enabled:
+        from .ohif import ohif_headers
+
+        rules += ohif_headers(b, site.ohif.oidc)
     frame_types, warnings = frame_type_rules(studies, b, MAX_RULES - len(rules) - 1)
     if len(frame_types) == 1 and frame_types[0][0] == b + FRAMES:
         rules.append((b + FRAMES, {**frame_types[0][1], "Cache-Control": IMMUTABLE}))
@@ -164,8 +176,10 @@ def redirects(site: Site, out: Path) -> str:
     lines = ["# Netlify and Cloudflare Pages redirects, written by sitegen."]
     b = site.site.base_url
     if (out / "ohif/index.html").is_file():
-        # the OHIF app routes in the browser; existing files are served as they are
-        lines.append(f"{b}ohif/* {b}ohif/index.html 200")
+        from .ohif import ohif_redirects
+
+        # OHIF's routes fall back to its index.html; a missing file stays a 404
+        lines += ohif_redirects(b)
     return "\n".join(lines) + "\n"
 
 

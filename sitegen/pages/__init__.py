@@ -114,6 +114,7 @@ class CaseView:
     abs_url: str
     description: str
     download: tuple[str, str] | None = None
+    ohif: str = ""  # "Open in OHIF" for the case's first study, when OHIF is installed
     html: dict[str, Markup] = field(default_factory=dict)
 
     @property
@@ -170,6 +171,10 @@ def case_view(site: Site, case: Case, studies: list[Study], out: Path) -> CaseVi
         abs_url=f"{root}{page}" if root else base + page,
         description=plain_excerpt(case.history or case.findings or site.site.description),
     )
+    if studies and (out / "ohif/index.html").is_file():
+        from ..ohif import ohif_study_url
+
+        view.ohif = base + ohif_study_url(site, studies[0].uid)
     zip_file = out / "downloads" / f"{case.slug}.zip"
     if zip_file.is_file():
         view.download = (f"{base}downloads/{case.slug}.zip", human_size(zip_file.stat().st_size))
@@ -179,7 +184,13 @@ def case_view(site: Site, case: Case, studies: list[Study], out: Path) -> CaseVi
 
 
 def _common(site: Site) -> dict[str, Any]:
+    ohif_404 = ""
+    if site.ohif.enabled:
+        from ..ohif import prefix
+
+        ohif_404 = f"{prefix(site.site.base_url)}sitegen-404.js"
     return {
+        "ohif_404": ohif_404,
         "site": site.site,
         "base": site.site.base_url,
         "root": absolute_root(site),

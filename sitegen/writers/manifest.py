@@ -8,6 +8,7 @@ are relative to the site root, so the site works under any base URL.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from ..config import Case
@@ -125,8 +126,11 @@ def series_manifest(study: Study, series: Series) -> dict[str, Any]:
     }
 
 
-def case_manifest(case: Case, studies: list[Study]) -> dict[str, Any]:
-    """The manifest of one case (its studies only)."""
+def case_manifest(
+    case: Case, studies: list[Study], ohif_url: Callable[[str], str] | None = None
+) -> dict[str, Any]:
+    """The manifest of one case (its studies only); `ohif_url(study_uid)` links each study to
+    the bundled OHIF viewer (relative to the site root) when the site has one."""
     return {
         "version": MANIFEST_VERSION,
         "case": {
@@ -147,6 +151,7 @@ def case_manifest(case: Case, studies: list[Study]) -> dict[str, Any]:
                 "description": str(_first(study.series[0].instances[0].metadata, "00081030", "")),
                 "date": str(_first(study.series[0].instances[0].metadata, "00080020", "")),
                 "series": [series_manifest(study, s) for s in study.series],
+                "ohif": ohif_url(study.uid) if ohif_url else None,
             }
             for study in studies
         ],

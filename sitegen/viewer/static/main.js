@@ -3,7 +3,7 @@
 // a fragment update (so every view is a link).
 
 import { parseFragment, formatFragment, parseWindow, fmt } from "./url.js";
-import { loadManifest, defaultWindow, presetWindow } from "./manifest.js";
+import { loadManifest, defaultWindow, presetWindow, SITE_ROOT } from "./manifest.js";
 import { SLUG, manifestFetch } from "./boot.js";
 import { DecoderPool } from "./decoder.js";
 import { FrameLoader } from "./loader.js";
@@ -58,6 +58,10 @@ function resolveWindow(series, w) {
 function showSeries(index, { slice = null, window = null } = {}) {
   current = data.series[index];
   state.series = index;
+  // "OHIF" opens this series' study in the full OHIF viewer when the site bundles it
+  const ohif = $("link-ohif");
+  ohif.hidden = !current.study.ohif;
+  if (current.study.ohif) ohif.href = new URL(current.study.ohif, SITE_ROOT).href;
   state.slice = clamp(slice ?? Math.floor(current.frames.length / 2), 0, current.frames.length - 1);
   state.window = resolveWindow(current, window) || defaultWindow(current);
   state.measurements = [];
