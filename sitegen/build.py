@@ -375,7 +375,8 @@ def _build_into(
         try:
             install_viewer(tmp)
             if site.ohif.enabled:
-                report.warnings += install_ohif(site, studies, tmp)
+                fetching = getattr(ui, "fetch", None)  # a bar for the ~50 MB download
+                report.warnings += install_ohif(site, studies, tmp, progress=fetching)
         except (VendorError, OhifError) as exc:  # e.g. offline with an empty cache
             report.errors.append(str(exc))
             return False

@@ -12,7 +12,14 @@ from typing import Any
 import click
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+)
 
 from . import __version__
 from .build import BuildFailed, BuildReport, build
@@ -30,6 +37,8 @@ class RichUI:
         self.progress: Progress | None = None
         self.task = None
         self.download_bar: Progress | None = None
+        self.fetch_bar: Progress | None = None
+        self.fetch_task: Any = None
         self.download_task: Any = None
 
     def start(self, stage: str, total: int | None) -> None:
@@ -56,6 +65,25 @@ class RichUI:
             self.progress = None
         if not self.quiet:
             console.print(f"  {stage:<8} {detail:<52} {seconds:6.1f} s")
+
+    def fetch(self, done: int, total: int | None) -> None:
+        """A bar while a pinned npm package (OHIF: about 50 MB) downloads, once per machine."""
+        if self.quiet or not console.is_terminal:
+            return
+        if self.fetch_bar is None:
+            self.fetch_bar = Progress(
+                TextColumn("  fetch    OHIF"),
+                BarColumn(),
+                DownloadColumn(),
+                console=console,
+                transient=True,
+            )
+            self.fetch_bar.start()
+            self.fetch_task = self.fetch_bar.add_task("ohif", total=total)
+        self.fetch_bar.update(self.fetch_task, completed=done, total=total)
+        if total is not None and done >= total:
+            self.fetch_bar.stop()
+            self.fetch_bar = None
 
     def download(self, p: DownloadProgress) -> None:
         """A bar per DICOMweb source while it downloads (instances; bytes as text)."""

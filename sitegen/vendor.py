@@ -20,6 +20,7 @@ import shutil
 import sys
 import tarfile
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -145,24 +146,31 @@ def extract(data: bytes, dest: Path) -> None:
                 shutil.copyfileobj(source, out)
 
 
-def download(url: str) -> bytes:
+Progress = Callable[[int, "int | None"], None]  # (bytes so far, total bytes or None)
+
+
+def download(url: str, progress: Progress | None = None) -> bytes:
     """The body of `url` (redirects followed), refused past MAX_TARBALL."""
     chunks: list[bytes] = []
     size = 0
     try:
         with httpx.stream("GET", url, timeout=TIMEOUT, follow_redirects=True) as response:
             response.raise_for_status()
+            length = response.headers.get("Content-Length")
+            total = int(length) if length and length.isdigit() else None
             for chunk in response.iter_bytes():
                 size += len(chunk)
                 if size > MAX_TARBALL:
                     raise VendorError(f"{url} is larger than {MAX_TARBALL} bytes")
                 chunks.append(chunk)
+                if progress is not None:
+                    progress(size, total)
     except httpx.HTTPError as exc:
         raise VendorError(f"could not download {url}: {exc}") from exc
     return b"".join(chunks)
 
 
-def fetch(package: Package, *, offline: bool = False) -> Path:
+def fetch(package: Package, *, offline: bool = False, progress: Progress | None = None) -> Path:
     """The extracted `package/` folder of `package`, from the cache or downloaded once.
 
     Raises VendorError naming the package when it is offline and not cached, when the
@@ -176,7 +184,7 @@ def fetch(package: Package, *, offline: bool = False) -> Path:
             f"{package.spec} is not in the cache ({final}) and sitegen is offline; "
             "run a build once online, or `python -m sitegen.vendor`, to fetch it"
         )
-    data = download(package.url)
+    data = download(package.url, progress)
     verify(data, package.integrity)  # before a single byte is unpacked
     final.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.tmp-", dir=final.parent))
