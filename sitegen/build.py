@@ -364,7 +364,7 @@ def _build_into(
     with _stage(report, ui, "write", None) as detail:
         studies = _group_by_case(site, instances, report)
         write_dicomweb(studies, tmp)
-        write_thumbnails(studies, tmp)
+        write_thumbnails(studies, tmp, cache)
         write_manifests(site, studies, tmp)
         if site.build.downloads:
             for case in site.cases:
@@ -380,7 +380,7 @@ def _build_into(
         except (VendorError, OhifError) as exc:  # e.g. offline with an empty cache
             report.errors.append(str(exc))
             return False
-        report.warnings += write_pages(site, studies, tmp)
+        report.warnings += write_pages(site, studies, tmp, site.root / ".sitegen/cache/cards")
         report.warnings += write_host_files(site, studies, tmp)
         detail.append(f"{len(site.cases) + 1} pages, viewer, host files")
 
@@ -392,12 +392,12 @@ def _build_into(
 
     if use_deid:
         with _stage(report, ui, "sweep", None) as detail:
-            canaries = without_published_dates(canaries, (i.metadata for i in instances))
+            unique = list({c.value: c for c in canaries}.values())
+            unique = without_published_dates(unique, (i.metadata for i in instances))
             # sitegen's own fixed text is in every site: a canary inside it proves nothing
             # (a patient named "Viewer" and every "Open viewer" link)
             fixed = own_text()
-            canaries = [c for c in canaries if c.value.lower() not in fixed]
-            unique = {c.value: c for c in canaries}.values()
+            unique = [c for c in unique if c.value.lower() not in fixed]
             # frames and Part 10 files were swept by the workers that wrote them, with the
             # canaries of the one input they come from; the zips only repackage Part 10 files
             hits = Sweeper(unique).scan_tree(tmp, contents=_swept_here)
@@ -406,7 +406,7 @@ def _build_into(
                     f"identifying data would be published: {hit.path}: {hit.value!s} "
                     f"from {hit.canary.attribute} of {hit.canary.source}"
                 )
-            detail.append(f"{len({c.value for c in canaries})} values checked, {len(hits)} found")
+            detail.append(f"{len(unique)} values checked, {len(hits)} found")
     else:
         report.warnings.append("de-identification is OFF (--no-deid): inputs must be public data")
     files = publish.listing(tmp)

@@ -62,6 +62,7 @@ def check_site(site: Site, public: Path, workers: int = 0) -> CheckReport:
         result.warnings += outcome.warnings
     result.warnings += scratch.warnings
     result.errors += scratch.errors
+    canaries = list({c.value: c for c in canaries}.values())
     canaries = without_published_dates(canaries, _published_metadata(public))
     fixed = own_text()  # as the build does: sitegen's own fixed text proves nothing
     canaries = [c for c in canaries if c.value.lower() not in fixed]

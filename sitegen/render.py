@@ -71,15 +71,28 @@ def middle_frame(series: Series) -> tuple[Any, int]:
     return frames[len(frames) // 2]
 
 
-def write_thumbnails(studies: list[Study], out: Path) -> None:
+def write_thumbnails(studies: list[Study], out: Path, cache: Any = None) -> None:
+    """series/<R>/thumbnail for every series; with a BuildCache, a thumbnail whose frame file
+    and metadata did not change is reused instead of decoded and drawn again."""
     for study in studies:
         for series in study.series:
             inst, n = middle_frame(series)
+            frame_file = out / frame_path(study.uid, series.uid, inst.sop_uid, n)
+            target = out / series_dir(study.uid, series.uid) / "thumbnail"
+            key = None
+            if cache is not None:
+                key = cache.derived_key(
+                    f"thumbnail:{sorted(inst.metadata.items())!r}", [frame_file]
+                )
+                if cache.get_derived(key, target):
+                    continue
             layout = layout_from_metadata(inst.metadata)
-            data = (out / frame_path(study.uid, series.uid, inst.sop_uid, n)).read_bytes()
+            data = frame_file.read_bytes()
             frame = pixels.decode_frame(data, inst.transfer_syntax, layout)
             slope, intercept = rescale_of(inst.metadata)
             jpeg = pixels.thumbnail_jpeg(
                 frame, layout, slope=slope, intercept=intercept, window=window_of(inst.metadata)
             )
-            (out / series_dir(study.uid, series.uid) / "thumbnail").write_bytes(jpeg)
+            target.write_bytes(jpeg)
+            if key is not None:
+                cache.put_derived(key, target)

@@ -9,6 +9,7 @@ break there); Open Graph URLs are absolute when `[site] url` is set.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 from dataclasses import dataclass, field
@@ -199,7 +200,39 @@ def _common(site: Site) -> dict[str, Any]:
     }
 
 
-def write_pages(site: Site, studies: list[Study], out: Path) -> list[str]:
+class _CardCache:
+    """Rendered cards by their inputs: a PNG encode costs ~70 ms, and a text edit elsewhere
+    must not redraw every card. Keeps only the cards the last build used."""
+
+    def __init__(self, folder: Path | None) -> None:
+        self.folder = folder
+        self.used: set[str] = set()
+
+    def get(self, image: Any, *text: Any) -> bytes:
+        digest = hashlib.sha256(f"{__version__}{text!r}".encode())
+        if image is not None:
+            digest.update(f"{image.mode}{image.size}".encode() + image.tobytes())
+        name = digest.hexdigest() + ".png"
+        self.used.add(name)
+        cached = self.folder / name if self.folder else None
+        if cached is not None and cached.is_file():
+            return cached.read_bytes()
+        data = render_card(image, *text)
+        if cached is not None:
+            cached.parent.mkdir(parents=True, exist_ok=True)
+            cached.write_bytes(data)
+        return data
+
+    def prune(self) -> None:
+        if self.folder is not None and self.folder.is_dir():
+            for path in self.folder.iterdir():
+                if path.name not in self.used:
+                    path.unlink(missing_ok=True)
+
+
+def write_pages(
+    site: Site, studies: list[Study], out: Path, card_cache: Path | None = None
+) -> list[str]:
     """Write the gallery, the case pages with their cards, 404.html, data/search.json and the
     pages' assets into `out`; returns warnings (a case whose card could not be drawn)."""
     warnings: list[str] = []
@@ -216,6 +249,7 @@ def write_pages(site: Site, studies: list[Study], out: Path) -> list[str]:
         if item.is_file():
             shutil.copyfile(item, assets / item.name)
 
+    cards = _CardCache(card_cache)
     key_images = {}
     for view in views:
         folder = out / "cases" / view.case.slug
@@ -226,7 +260,7 @@ def write_pages(site: Site, studies: list[Study], out: Path) -> list[str]:
         except (OSError, ValueError) as exc:
             warnings.append(f'case "{view.case.slug}": no key image for its card: {exc}')
         badges = view.modalities + list(view.case.tags)[:3]
-        card = render_card(
+        card = cards.get(
             key_images.get(view.case.slug), view.public_title, site.site.title, "", badges
         )
         (folder / "card.png").write_bytes(card)
@@ -236,7 +270,8 @@ def write_pages(site: Site, studies: list[Study], out: Path) -> list[str]:
     first = next(iter(key_images.values()), None)
     n = len(views)
     subtitle = site.site.description or f"{n} teaching case{'s' * (n != 1)}"
-    (out / "card.png").write_bytes(render_card(first, site.site.title, subtitle, "", []))
+    (out / "card.png").write_bytes(cards.get(first, site.site.title, subtitle, "", []))
+    cards.prune()
 
     tags = sorted({t for v in views for t in v.case.tags}, key=str.lower)
     modalities = sorted({m for v in views for m in v.modalities})
