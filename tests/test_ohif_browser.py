@@ -24,6 +24,7 @@ import numpy as np
 import pytest
 from dicomgen import ct_pixels, write_ct_series
 from PIL import Image
+from test_ohif import rewrite
 
 from sitegen import ohif
 from sitegen.build import build
@@ -102,15 +103,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Site:
 # --- a static host --------------------------------------------------------------------------
 
 
-def rewrite_target(rules: list[str], path: str) -> str | None:
-    """Where a `_redirects` 200 rule sends `path` (Netlify semantics: first match wins, a
-    trailing `/*` matches below the folder), or None."""
-    for line in rules:
-        source, target, status = line.split()
-        assert status == "200"
-        if path == source or (source.endswith("/*") and path.startswith(source[:-1])):
-            return target
-    return None
+rewrite_target = rewrite  # the same _redirects semantics as the rule tests
 
 
 @dataclass
