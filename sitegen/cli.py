@@ -145,7 +145,8 @@ def _print_report(report: BuildReport, quiet: bool) -> None:
             console.print(f"  {e}", markup=False)
         return
     console.print(
-        f"built {report.cases} case{'s' * (report.cases != 1)}, {report.series} series, "
+        f"built {report.cases} case{'s' * (report.cases != 1)}, "
+        f"{report.studies} stud{'ies' if report.studies != 1 else 'y'}, {report.series} series, "
         f"{report.instances} instances, {report.frames} frames in {report.total_seconds:.1f} s "
         f"-> {report.out_dir} ({report.size_out / 1e6:.1f} MB, {report.files_out:,} files; "
         f"frames {report.bytes_in / 1e6:.1f} MB -> {report.bytes_out / 1e6:.1f} MB, "
