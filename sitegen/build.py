@@ -423,7 +423,10 @@ def _build_fingerprint(
     The configuration and case files by content, every input by its cache key, sitegen's own
     files (code, templates, viewer) by size and mtime, and the build options."""
     digest = hashlib.sha256(f"{options}\n".encode())
-    for path in [site.config_file, *sorted((site.root / "cases").glob("*/case.md"))]:
+    files = [site.config_file, *sorted((site.root / "cases").glob("*/case.md"))]
+    if site.ohif.enabled and site.ohif.user_config:
+        files.append(site.root / site.ohif.user_config)  # merged into ohif/app-config.js
+    for path in files:
         digest.update(path.read_bytes())
     package = Path(__file__).parent
     for path in sorted(package.rglob("*")):
