@@ -283,14 +283,23 @@ def plan(
 
 
 def run_jobs(
-    jobs: list[tuple[SourceItem, transcode.Job]], workers: int, ui: UI, executor: str | None = None
+    jobs: list[tuple[SourceItem, transcode.Job]],
+    workers: int,
+    ui: UI,
+    executor: str | None = None,
+    targets: dict[int, transcode.CacheTarget] | None = None,
 ) -> Iterator[tuple[SourceItem, transcode.Job, transcode.Outcome]]:
-    """Run the jobs in an executor; outcomes come back as they finish."""
+    """Run the jobs in an executor; outcomes come back as they finish. `targets` (by
+    id(item)) tells workers where to keep what they make in the build cache."""
     if not jobs:
         return
     pool = make_executor(workers, executor)
+    targets = targets or {}
     try:
-        futures = {pool.submit(transcode.run, item, job): (item, job) for item, job in jobs}
+        futures = {
+            pool.submit(transcode.run, item, job, targets.get(id(item))): (item, job)
+            for item, job in jobs
+        }
         for fut in as_completed(futures):
             item, job = futures[fut]
             yield item, job, fut.result()
@@ -466,9 +475,9 @@ def _outcomes(
     executor: str | None,
 ) -> Iterator[transcode.Outcome]:
     """Outcomes of every job: from the build cache where the input and settings are unchanged,
-    else computed (and then cached)."""
+    else computed by the workers (which also keep them in the cache)."""
     job_fps: dict[int, str] = {}
-    fingerprints: dict[int, str | None] = {}
+    targets: dict[int, transcode.CacheTarget] = {}
     todo = []
     for item, job in jobs:
         fp = cache.fingerprint(item)
@@ -478,12 +487,10 @@ def _outcomes(
             ui.advance()
             yield hit
             continue
-        fingerprints[id(item)] = fp
+        targets[id(item)] = transcode.CacheTarget(str(cache.entries), job_fp, fp)
         todo.append((item, job))
-    for item, job, outcome in run_jobs(todo, workers, ui, executor):
-        fp = fingerprints[id(item)] or (f"file:{outcome.digest}" if outcome.digest else None)
-        if fp:
-            cache.put(cache.key(fp, job_fps[id(job)]), outcome, tmp, item)
+    for item, _, outcome in run_jobs(todo, workers, ui, executor, targets):
+        cache.adopt(outcome, item)
         yield outcome
 
 

@@ -24,12 +24,15 @@ import shutil
 import zipfile
 from dataclasses import fields
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from . import __version__
 from .sources import SourceItem
-from .transcode import Job, Outcome, file_digest
 
-CACHE_FORMAT = 1
+if TYPE_CHECKING:  # transcode writes entries through this module: no import cycle at run time
+    from .transcode import Job, Outcome
+
+CACHE_FORMAT = 3
 
 
 def job_fingerprint(job: Job) -> str:
@@ -44,6 +47,45 @@ def job_fingerprint(job: Job) -> str:
         # the key changes every UID and date; only a one-way digest of it is kept
         parts.append(job.deid.map_uid("1.2.3.4.5.sitegen-cache-fingerprint"))
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+
+def file_digest(path: Path) -> str:
+    """sha256 of a file, read in blocks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while block := fh.read(1 << 20):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def entry_key(fingerprint: str, job_fp: str) -> str:
+    return hashlib.sha256(f"{fingerprint}\n{job_fp}".encode()).hexdigest()
+
+
+def entry_path(entries: Path, key: str) -> Path:
+    """An entry is flat files in a bucket folder: <key>.pickle (written last: the commit
+    marker) and <key>.0, <key>.1, ... (links to the files it made). Folders per entry would
+    cost a mkdir each, and metadata operations are what is slow on many file systems."""
+    return entries / key[:2] / key
+
+
+def write_entry(entries: Path, key: str, outcome: Any, out: Path) -> None:
+    """Keep an outcome and its files (linked from `out`) as cache entry `key`. Workers call it
+    for what they just made, so the parent does not spend its time on it."""
+    entry = entry_path(entries, key)
+    if not entry.parent.is_dir():
+        os.makedirs(entry.parent, exist_ok=True)
+    for n, relative in enumerate(outcome.files):
+        target = f"{entry}.{n}"
+        try:
+            os.link(f"{out}/{relative}", target)
+        except FileExistsError:  # left by an earlier build that did not finish
+            os.unlink(target)
+            os.link(f"{out}/{relative}", target)
+    tmp = f"{entry}.pickle.tmp-{os.getpid()}"
+    with open(tmp, "wb") as fh:
+        fh.write(pickle.dumps(outcome))
+    os.replace(tmp, f"{entry}.pickle")
 
 
 def link_or_copy(src: Path | str, dst: Path | str, made: set[str] | None = None) -> None:
@@ -102,12 +144,10 @@ class BuildCache:
         self.index[item.location] = [stat.st_size, stat.st_mtime_ns, digest]
         return f"file:{digest}"
 
-    @staticmethod
-    def key(fingerprint: str, job_fp: str) -> str:
-        return hashlib.sha256(f"{fingerprint}\n{job_fp}".encode()).hexdigest()
+    key = staticmethod(entry_key)
 
     def _entry(self, key: str) -> Path:
-        return self.entries / key[:2] / key
+        return entry_path(self.entries, key)
 
     def get(self, key: str, out: Path) -> Outcome | None:
         """The cached outcome with its files linked into `out`, or None."""
@@ -115,29 +155,21 @@ class BuildCache:
             return None
         entry = self._entry(key)
         try:
-            outcome: Outcome = pickle.loads((entry / "outcome.pickle").read_bytes())
-            for relative in outcome.files:
-                link_or_copy(f"{entry}/files/{relative}", f"{out}/{relative}", self._made)
+            with open(f"{entry}.pickle", "rb") as fh:
+                outcome: Outcome = pickle.loads(fh.read())
+            for n, relative in enumerate(outcome.files):
+                link_or_copy(f"{entry}.{n}", f"{out}/{relative}", self._made)
         except (OSError, pickle.UnpicklingError, EOFError, AttributeError):
             return None
         self.used.add(key)
         self.hits += 1
         return outcome
 
-    def put(self, key: str, outcome: Outcome, out: Path, item: SourceItem) -> None:
-        """Keep a fresh outcome and its files (linked from `out`)."""
-        if outcome.leaks:
-            return  # a failed build is not worth remembering
-        entry = self._entry(key)
-        tmp = entry.with_name(entry.name + ".tmp")
-        shutil.rmtree(tmp, ignore_errors=True)
-        for relative in outcome.files:
-            link_or_copy(out / relative, tmp / "files" / relative)
-        tmp.mkdir(parents=True, exist_ok=True)
-        (tmp / "outcome.pickle").write_bytes(pickle.dumps(outcome))
-        shutil.rmtree(entry, ignore_errors=True)
-        os.replace(tmp, entry)
-        self.used.add(key)
+    def adopt(self, outcome: Outcome, item: SourceItem) -> None:
+        """Take note of the entry a worker wrote for `item` (outcome.cache_key)."""
+        if not outcome.cache_key:
+            return
+        self.used.add(outcome.cache_key)
         if item.kind == "file" and outcome.digest:
             stat = os.stat(item.location)
             self.index[item.location] = [stat.st_size, stat.st_mtime_ns, outcome.digest]
@@ -167,7 +199,7 @@ class BuildCache:
         self.used.add(key)
 
     def has(self, key: str) -> bool:
-        return (self._entry(key) / "outcome.pickle").is_file()
+        return os.path.isfile(f"{self._entry(key)}.pickle")
 
     def still_current(self, fingerprint: str | None, out: Path) -> bool:
         """Whether the last published build had this fingerprint and its output is in place
@@ -201,6 +233,6 @@ class BuildCache:
         if not self.entries.is_dir():
             return
         for bucket in self.entries.iterdir():
-            for entry in bucket.iterdir():
-                if entry.name not in self.used:
-                    shutil.rmtree(entry, ignore_errors=True)
+            for path in bucket.iterdir():
+                if path.name.split(".", 1)[0] not in self.used:
+                    path.unlink(missing_ok=True)

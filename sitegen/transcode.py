@@ -10,16 +10,17 @@ from __future__ import annotations
 import hashlib
 import io
 import os
-import tempfile
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pydicom
 from pydicom.dataset import Dataset
 
-from . import pixels
+from . import limits, pixels
+from .cache import entry_key, file_digest, write_entry
 from .deid import (
     Canary,
     Deidentifier,
@@ -65,18 +66,35 @@ class Outcome:
     actions: dict[str, int] = field(default_factory=dict)
     files: list[str] = field(default_factory=list)  # written below out_dir, for the build cache
     digest: str = ""  # sha256 of a local input file, for the build cache
+    cache_key: str = ""  # the build-cache entry the worker wrote for this outcome
 
 
-def run(item: SourceItem, job: Job) -> Outcome:
+@dataclass(frozen=True)
+class CacheTarget:
+    """Where a worker keeps what it made: the cache's entries folder, the job's fingerprint
+    and the input's (None for a local file: its digest is known once it is read)."""
+
+    entries: str
+    job_fp: str
+    fingerprint: str | None
+
+
+def run(item: SourceItem, job: Job, cache: CacheTarget | None = None) -> Outcome:
     """Process one input; never raises for bad input (the reason goes into the Outcome)."""
     out = Outcome(item.label)
     try:
-        if item.kind == "file":
-            out.digest = file_digest(Path(item.location))
         _run(item, job, out)
     except Exception as exc:  # one bad file never kills the build
         out.instance = None
         out.warnings.append(f"{item.label}: {_reason(exc)}, skipped")
+    fingerprint = cache and (cache.fingerprint or (out.digest and f"file:{out.digest}"))
+    if cache and fingerprint and not out.leaks:  # a failed build is not worth remembering
+        key = entry_key(fingerprint, cache.job_fp)
+        try:
+            write_entry(Path(cache.entries), key, out, Path(job.out_dir))
+            out.cache_key = key
+        except OSError:
+            pass  # no cache entry: the next build just does the work again
     return out
 
 
@@ -105,7 +123,7 @@ def _reason(exc: BaseException) -> str:
 
 def _run(item: SourceItem, job: Job, out: Outcome) -> None:
     try:
-        ds = item.open_dataset()
+        ds, out.digest = _open(item)
     except Exception as exc:
         out.warnings.append(f"{item.label}: unreadable DICOM ({_reason(exc)}), skipped")
         return
@@ -153,6 +171,9 @@ def _run(item: SourceItem, job: Job, out: Outcome) -> None:
     )
     sizes: list[int] = []
     kept: list[int] = []
+    made: set[Path] = set()
+    single = (_int(ds.get("NumberOfFrames")) or 1) == 1
+    encoded: list[bytes] = []
     ts = ""
     for index, frame, reason in pixels.iter_frames(ds):
         if frame is None:
@@ -171,8 +192,10 @@ def _run(item: SourceItem, job: Job, out: Outcome) -> None:
         relative = frame_path(study, series, sop, len(kept))
         if sweeper is not None:
             out.leaks += _leaks(sweeper, data, relative)
-        _write(root / relative, data)
+        _write(root / relative, data, made)
         out.files.append(relative)
+        if single:
+            encoded.append(data)
         sizes.append(len(data))
     if not kept:
         out.warnings.append(f"{item.label}: no frame could be decoded, skipped")
@@ -183,7 +206,12 @@ def _run(item: SourceItem, job: Job, out: Outcome) -> None:
         ds.LossyImageCompression = "01"  # our lossless frames keep the input's earlier loss
     metadata = _metadata(ds, sop, ts, pixels.metadata_updates(layout, job.codec))
     if job.part10:
-        frame_files = [root / frame_path(study, series, sop, n) for n in range(1, len(kept) + 1)]
+        # a single frame is still in memory; a multi-frame's frames are read back one by one
+        frame_files: list[Path | bytes] = (
+            list(encoded)
+            if single
+            else [root / frame_path(study, series, sop, n) for n in range(1, len(kept) + 1)]
+        )
         native = layout.rows * layout.columns * layout.samples_per_pixel
         native *= layout.bits_allocated // 8
         relative = part10_path(study, series, sop)
@@ -210,13 +238,16 @@ def _run(item: SourceItem, job: Job, out: Outcome) -> None:
     out.bytes_out = sum(sizes)
 
 
-def file_digest(path: Path) -> str:
-    """sha256 of a file, read in blocks."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while block := fh.read(1 << 20):
-            digest.update(block)
-    return digest.hexdigest()
+def _open(item: SourceItem) -> tuple[Dataset, str]:
+    """The input's dataset and, for a local file, the sha256 of its bytes (the build cache's
+    key), reading a small file once for both."""
+    if item.kind != "file":
+        return item.open_dataset(), ""
+    path = Path(item.location)
+    if path.stat().st_size > limits.READ_WHOLE_BELOW:
+        return item.open_dataset(), file_digest(path)
+    data = path.read_bytes()
+    return pydicom.dcmread(io.BytesIO(data)), hashlib.sha256(data).hexdigest()
 
 
 def _leaks(sweeper: Sweeper, data: bytes, relative: str) -> list[str]:
@@ -225,12 +256,14 @@ def _leaks(sweeper: Sweeper, data: bytes, relative: str) -> list[str]:
     ]
 
 
-def _write(path: Path, data: bytes) -> None:
-    """Write through a temporary name so a file is either whole or absent."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(data)
+def _write(path: Path, data: bytes, made: set[Path]) -> None:
+    """Write through a temporary name so a file is either whole or absent (an input given
+    twice is written by two workers). `made`: folders known to exist (a mkdir is slow here)."""
+    if path.parent not in made:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        made.add(path.parent)
+    tmp = path.with_name(f".tmp-{os.getpid()}-{path.name}")
+    tmp.write_bytes(data)
     os.replace(tmp, path)
 
 

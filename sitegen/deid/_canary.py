@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import PurePosixPath
 from typing import Any
 
@@ -66,6 +67,7 @@ def is_numeric(value: str) -> bool:
     return bool(_NUMERIC_RE.fullmatch(value)) and any(c.isdigit() for c in value)
 
 
+@lru_cache(maxsize=65536)
 def is_useful(value: str) -> bool:
     """Long enough, not whitespace/padding, not a stop word, not one repeated character."""
     stripped = value.strip().strip("\x00").strip()

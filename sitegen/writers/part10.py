@@ -45,14 +45,19 @@ def _header(ds: Dataset, transfer_syntax: str) -> bytes:
     return buffer.getvalue()
 
 
+def _bytes(frame: Path | bytes) -> bytes:
+    return frame if isinstance(frame, bytes) else frame.read_bytes()
+
+
 def write_part10(
-    path: Path, ds: Dataset, frames: list[Path], transfer_syntax: str, frame_bytes: int
+    path: Path, ds: Dataset, frames: list[Path | bytes], transfer_syntax: str, frame_bytes: int
 ) -> bytes:
     """Write `ds` (no Pixel Data) plus the frame files as one Part 10 file.
 
     `frame_bytes` is one native frame's size, used for raw frames (which may carry a pad byte).
     Returns the header (everything before Pixel Data), for the privacy sweep."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.parent.is_dir():  # a failed mkdir costs more than a stat
+        path.parent.mkdir(parents=True, exist_ok=True)
     native = UID(transfer_syntax) == ExplicitVRLittleEndian
     header = _header(ds, transfer_syntax)
     with open(path, "wb") as fh:
@@ -62,11 +67,11 @@ def write_part10(
             vr = b"OW" if int(ds.get("BitsAllocated", 8)) > 8 else b"OB"
             fh.write(struct.pack("<HH2sHI", 0x7FE0, 0x0010, vr, 0, total + total % 2))
             for frame in frames:
-                fh.write(frame.read_bytes()[:frame_bytes])
+                fh.write(_bytes(frame)[:frame_bytes])
             if total % 2:
                 fh.write(b"\0")
         else:
-            sizes = [f.stat().st_size for f in frames]
+            sizes = [len(f) if isinstance(f, bytes) else f.stat().st_size for f in frames]
             padded = [s + s % 2 for s in sizes]
             offsets, at = [], 0
             for size in padded:
@@ -76,7 +81,7 @@ def write_part10(
             fh.write(_ITEM + struct.pack("<I", 4 * len(offsets)))
             fh.write(struct.pack(f"<{len(offsets)}I", *offsets))
             for frame, size in zip(frames, padded, strict=True):
-                data = frame.read_bytes()
+                data = _bytes(frame)
                 fh.write(_ITEM + struct.pack("<I", size) + data + b"\0" * (size - len(data)))
             fh.write(_SEQ_END)
     return header
