@@ -520,27 +520,21 @@ def write_manifests(site: Site, studies: list[Study], out: Path) -> None:
 
 
 def _group_by_case(site: Site, instances: list[Instance], report: BuildReport) -> list[Study]:
+    """Studies in a stable order (workers finish in any order); a study belongs to the case
+    of its first instance, and may be in one case only."""
     order = {case.slug: n for n, case in enumerate(site.cases)}
-    # workers finish in any order; the published order must not depend on it
     instances.sort(key=lambda i: (order[i.case], i.source))
     studies = group(instances)
-    owner: dict[str, str] = {}
-    kept = []
-    for study in studies:
-        if study.uid in owner:
-            continue
-        owner[study.uid] = study.case
-        kept.append(study)
+    owner = {study.uid: study.case for study in studies}
     for inst in instances:
-        if owner.get(inst.study_uid) not in (None, inst.case):
+        if owner[inst.study_uid] != inst.case:
             report.errors.append(
                 f'case "{inst.case}": {inst.source} belongs to a study already published by case '
                 f'"{owner[inst.study_uid]}"; a study can be in one case only'
             )
             break
+    published = set(owner.values())
     for case in site.cases:
-        if case.slug not in {s.case for s in kept} and not any(
-            case.slug in e for e in report.errors
-        ):
+        if case.slug not in published:
             report.errors.append(f'{case.file}: case "{case.slug}": no image could be published')
-    return kept
+    return studies

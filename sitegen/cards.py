@@ -14,6 +14,7 @@ from typing import Any
 from PIL import Image, ImageDraw, ImageFont
 
 from . import pixels
+from .attrs import first
 from .model import Series, Study, frame_path
 from .render import layout_from_metadata, rescale_of, window_of
 from .writers.manifest import PRESETS
@@ -76,7 +77,7 @@ def key_image(studies: list[Study], out: Path, view: dict[str, Any], side: int) 
     layout = layout_from_metadata(inst.metadata)
     data = (out / frame_path(study.uid, series.uid, inst.sop_uid, n)).read_bytes()
     frame = pixels.decode_frame(data, inst.transfer_syntax, layout)
-    modality = str(inst.metadata.get("00080060", {}).get("Value", [""])[0])
+    modality = str(first(inst.metadata, "00080060", ""))
     window = view_window(view.get("window"), modality) or window_of(inst.metadata)
     slope, intercept = rescale_of(inst.metadata)
     jpeg = pixels.thumbnail_jpeg(

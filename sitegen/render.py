@@ -10,35 +10,15 @@ from pathlib import Path
 from typing import Any
 
 from . import pixels
+from .attrs import nested, number
 from .model import Series, Study, frame_path, series_dir
-
-
-def _values(meta: dict[str, Any], tag: str) -> list[Any] | None:
-    """A value from the top level, else from the first item of the functional groups."""
-    if tag in meta and meta[tag].get("Value"):
-        return meta[tag]["Value"]
-    for groups in ("52009229", "52009230"):  # shared, then per-frame functional groups
-        for item in meta.get(groups, {}).get("Value", [])[:1]:
-            for seq in item.values():
-                for sub in seq.get("Value", [])[:1] if seq.get("vr") == "SQ" else []:
-                    if tag in sub and sub[tag].get("Value"):
-                        return sub[tag]["Value"]
-    return None
-
-
-def _number(meta: dict[str, Any], tag: str, default: float | None = None) -> float | None:
-    v = _values(meta, tag)
-    try:
-        return float(v[0]) if v else default
-    except (TypeError, ValueError):
-        return default
 
 
 def layout_from_metadata(meta: dict[str, Any]) -> pixels.PixelLayout:
     """The published frames' layout, read back from the instance's DICOM JSON."""
 
     def num(tag: str, default: int = 0) -> int:
-        value = _number(meta, tag)
+        value = number(meta, tag)
         return int(value) if value is not None else default
 
     return pixels.PixelLayout(
@@ -49,19 +29,19 @@ def layout_from_metadata(meta: dict[str, Any]) -> pixels.PixelLayout:
         bits_stored=num("00280101", 8),
         high_bit=num("00280102", 7),
         pixel_representation=num("00280103"),
-        photometric=str((_values(meta, "00280004") or ["MONOCHROME2"])[0]),
+        photometric=str((nested(meta, "00280004") or ["MONOCHROME2"])[0]),
         planar_configuration=num("00280006"),
     )
 
 
 def window_of(meta: dict[str, Any]) -> tuple[float, float] | None:
-    center, width = _number(meta, "00281050"), _number(meta, "00281051")
+    center, width = number(meta, "00281050"), number(meta, "00281051")
     return (center, width) if center is not None and width else None
 
 
 def rescale_of(meta: dict[str, Any]) -> tuple[float, float]:
-    slope = _number(meta, "00281053", 1.0) or 1.0
-    intercept = _number(meta, "00281052", 0.0) or 0.0
+    slope = number(meta, "00281053", 1.0) or 1.0
+    intercept = number(meta, "00281052", 0.0) or 0.0
     return slope, intercept
 
 

@@ -214,3 +214,18 @@ def test_viewer_manifest(site_dir: Path) -> None:
     zs = [f["position"][2] for f in series["frames"]]
     assert len(set(zs)) == 32  # per-frame positions from the functional groups
     assert series["windows"][0] == {"name": "default", "center": 1100.0, "width": 2200.0}
+
+
+def test_one_study_in_two_cases_is_an_error(site_dir: Path) -> None:
+    write_ct_series(site_dir / "a", 2)
+    write_ct_series(site_dir / "b", 2)  # the same study again, under another case
+    config = write_site(
+        site_dir,
+        '[build]\nframes = "raw"\n[[cases]]\nslug = "first"\ntitle = "A"\nsource = "a"\n'
+        '[[cases]]\nslug = "second"\ntitle = "B"\nsource = "b"\n',
+    )
+    with pytest.raises(BuildFailed) as info:
+        build(load_config(config), workers=1)
+    errors = "\n".join(info.value.report.errors)
+    assert 'case "second"' in errors and 'already published by case "first"' in errors
+    assert not (site_dir / "public").exists()

@@ -156,12 +156,14 @@ def test_same_key_same_uids_other_key_other_uids(site_dir: Path) -> None:
     assert study_list() != first
 
 
-US_FILE = Path(deid_data.__file__).parent / "data/ultrasounds/GREYSCALE_IMAGE.dcm"
+US_FOLDER = Path(deid_data.__file__).parent / "data/ultrasounds"
 
 
-def test_burned_in_ultrasound_refused_unless_masked(site_dir: Path) -> None:
+@pytest.mark.parametrize("name", ["GREYSCALE_IMAGE.dcm", "RGB_IMAGE.dcm"])
+def test_burned_in_ultrasound_refused_unless_masked(site_dir: Path, name: str) -> None:
+    us_file = US_FOLDER / name
     (site_dir / "us").mkdir(parents=True)
-    shutil.copy(US_FILE, site_dir / "us/image.dcm")
+    shutil.copy(us_file, site_dir / "us/image.dcm")
     base = '[build]\nframes = "htj2k"\n[[cases]]\nslug = "us"\ntitle = "US"\nsource = "us"\n'
     config = write_site(site_dir, base)
     with pytest.raises(BuildFailed) as info:  # its only image is refused: nothing to publish
@@ -181,8 +183,8 @@ def test_burned_in_ultrasound_refused_unless_masked(site_dir: Path) -> None:
     frame = pixels.decode_frame(
         frame_path.read_bytes(), meta["00083002"]["Value"][0], layout_from_metadata(meta)
     )
-    original = pydicom.dcmread(US_FILE).pixel_array
-    assert frame.shape == original.shape
+    original = next(pixels.iter_frames(pydicom.dcmread(us_file)))[1]  # RGB for colour inputs
+    frame = frame.reshape(original.shape)
     assert original[:80].any()  # there was something to hide
     assert not frame[:80].any()  # the mask blacked it out
     assert np.array_equal(frame[80:], original[80:])  # and nothing else changed

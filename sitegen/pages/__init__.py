@@ -21,6 +21,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup, escape
 
 from .. import __version__
+from ..attrs import first
 from ..cards import key_image, render_card
 from ..config import Case, Site
 from ..hosts import CSP, absolute_root
@@ -60,8 +61,7 @@ def own_text() -> str:
 
 
 def _first(meta: dict[str, Any], tag: str) -> str:
-    values = meta.get(tag, {}).get("Value", [])
-    return str(values[0]) if values else ""
+    return str(first(meta, tag, ""))
 
 
 def human_size(n: int) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from ..attrs import first, nested, values
 from ..config import Case
 from ..model import Instance, Series, Study, frame_path, series_dir
 from ..text import markdown_html
@@ -30,31 +31,6 @@ PRESETS: dict[str, list[tuple[str, float, float]]] = {
 }
 
 
-def _value(meta: dict[str, Any], tag: str) -> list[Any]:
-    return list(meta.get(tag, {}).get("Value", []))
-
-
-def _first(meta: dict[str, Any], tag: str, default: Any = None) -> Any:
-    values = _value(meta, tag)
-    return values[0] if values else default
-
-
-def _nested(meta: dict[str, Any], tag: str) -> list[Any]:
-    """A value from the top level, else from the first item of the shared or per-frame
-    functional groups (enhanced multi-frame images keep geometry and windows there)."""
-    if _value(meta, tag):
-        return _value(meta, tag)
-    for groups in ("52009229", "52009230"):
-        for item in _value(meta, groups)[:1]:
-            for element in item.values():
-                if element.get("vr") != "SQ":
-                    continue
-                for sub in element.get("Value", [])[:1]:
-                    if _value(sub, tag):
-                        return _value(sub, tag)
-    return []
-
-
 def _floats(values: list[Any]) -> list[float] | None:
     try:
         return [float(v) for v in values] if values else None
@@ -64,21 +40,21 @@ def _floats(values: list[Any]) -> list[float] | None:
 
 def frame_positions(inst: Instance) -> list[list[float] | None]:
     """ImagePositionPatient of each frame (per-frame functional groups for multi-frame)."""
-    per_frame = _value(inst.metadata, "52009230")
+    per_frame = values(inst.metadata, "52009230")
     if len(per_frame) == inst.frames:
         positions = []
         for item in per_frame:
-            plane = _value(item, "00209113")
-            positions.append(_floats(_value(plane[0], "00200032")) if plane else None)
+            plane = values(item, "00209113")
+            positions.append(_floats(values(plane[0], "00200032")) if plane else None)
         return positions
-    position = _floats(_value(inst.metadata, "00200032"))
+    position = _floats(values(inst.metadata, "00200032"))
     return [position] + [None] * (inst.frames - 1)
 
 
 def windows(meta: dict[str, Any], modality: str) -> list[dict[str, Any]]:
     """The data's own windows first, then the modality's presets."""
     out = []
-    centers, widths = _floats(_nested(meta, "00281050")) or [], _floats(_nested(meta, "00281051"))
+    centers, widths = _floats(nested(meta, "00281050")) or [], _floats(nested(meta, "00281051"))
     for n, (c, w) in enumerate(zip(centers, widths or [], strict=False)):
         if w and w > 0:
             out.append({"name": "default" if n == 0 else f"data {n + 1}", "center": c, "width": w})
@@ -88,7 +64,7 @@ def windows(meta: dict[str, Any], modality: str) -> list[dict[str, Any]]:
 
 def series_manifest(study: Study, series: Series) -> dict[str, Any]:
     meta = series.instances[0].metadata
-    modality = str(_first(meta, "00080060", ""))
+    modality = str(first(meta, "00080060", ""))
     syntaxes = {i.transfer_syntax for i in series.instances}
     frames = []
     for inst in series.instances:
@@ -101,25 +77,25 @@ def series_manifest(study: Study, series: Series) -> dict[str, Any]:
             if len(syntaxes) > 1:
                 frame["transferSyntax"] = inst.transfer_syntax
             frames.append(frame)
-    slope = _floats(_nested(meta, "00281053"))
-    intercept = _floats(_nested(meta, "00281052"))
+    slope = _floats(nested(meta, "00281053"))
+    intercept = _floats(nested(meta, "00281052"))
     return {
         "uid": series.uid,
         "number": series.number,
         "modality": modality,
-        "description": str(_first(meta, "0008103E", "")),
-        "rows": int(_first(meta, "00280010", 0)),
-        "columns": int(_first(meta, "00280011", 0)),
-        "samplesPerPixel": int(_first(meta, "00280002", 1)),
-        "bitsAllocated": int(_first(meta, "00280100", 16)),
-        "bitsStored": int(_first(meta, "00280101", 16)),
-        "signed": int(_first(meta, "00280103", 0)) == 1,
-        "photometric": str(_first(meta, "00280004", "MONOCHROME2")),
+        "description": str(first(meta, "0008103E", "")),
+        "rows": int(first(meta, "00280010", 0)),
+        "columns": int(first(meta, "00280011", 0)),
+        "samplesPerPixel": int(first(meta, "00280002", 1)),
+        "bitsAllocated": int(first(meta, "00280100", 16)),
+        "bitsStored": int(first(meta, "00280101", 16)),
+        "signed": int(first(meta, "00280103", 0)) == 1,
+        "photometric": str(first(meta, "00280004", "MONOCHROME2")),
         "rescale": [slope[0] if slope else 1.0, intercept[0] if intercept else 0.0],
         "windows": windows(meta, modality),
-        "pixelSpacing": _floats(_nested(meta, "00280030")),
-        "orientation": _floats(_nested(meta, "00200037")),
-        "sliceThickness": (_floats(_nested(meta, "00180050")) or [None])[0],
+        "pixelSpacing": _floats(nested(meta, "00280030")),
+        "orientation": _floats(nested(meta, "00200037")),
+        "sliceThickness": (_floats(nested(meta, "00180050")) or [None])[0],
         "transferSyntax": sorted(syntaxes)[0] if len(syntaxes) == 1 else None,
         "thumbnail": f"{series_dir(study.uid, series.uid)}/thumbnail",
         "frames": frames,
@@ -148,8 +124,8 @@ def case_manifest(
         "studies": [
             {
                 "uid": study.uid,
-                "description": str(_first(study.series[0].instances[0].metadata, "00081030", "")),
-                "date": str(_first(study.series[0].instances[0].metadata, "00080020", "")),
+                "description": str(first(study.series[0].instances[0].metadata, "00081030", "")),
+                "date": str(first(study.series[0].instances[0].metadata, "00080020", "")),
                 "series": [series_manifest(study, s) for s in study.series],
                 "ohif": ohif_url(study.uid) if ohif_url else None,
             }

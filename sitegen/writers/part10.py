@@ -18,6 +18,7 @@ from pydicom import dcmwrite
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.uid import UID, ExplicitVRLittleEndian
 
+from ..attrs import first
 from ..model import Study, check_uid
 
 _ITEM = struct.pack("<HH", 0xFFFE, 0xE000)
@@ -92,12 +93,10 @@ def zip_members(out: Path, slug: str, studies: Iterable[Study]) -> list[tuple[st
     members = []
     for s_n, study in enumerate(studies, start=1):
         for r_n, series in enumerate(study.series, start=1):
-            modality = series.instances[0].metadata.get("00080060", {}).get("Value", ["OT"])
+            modality = first(series.instances[0].metadata, "00080060", "OT")
             for i_n, inst in enumerate(series.instances, start=1):
                 source = out / part10_path(study.uid, series.uid, inst.sop_uid)
-                members.append(
-                    (f"{slug}/study{s_n}/series{r_n}-{modality[0]}/{i_n:05d}.dcm", source)
-                )
+                members.append((f"{slug}/study{s_n}/series{r_n}-{modality}/{i_n:05d}.dcm", source))
     return members
 
 
