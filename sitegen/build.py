@@ -20,7 +20,7 @@ from typing import Any, Protocol
 from . import pixels, publish, transcode
 from .cache import BuildCache, job_fingerprint
 from .config import Site
-from .deid import Deidentifier, Sweeper, load_or_create_key, without_published_dates
+from .deid import Canary, Deidentifier, Sweeper, load_or_create_key, without_published_dates
 from .hosts import write_host_files
 from .model import Instance, Study, group, is_frame_file
 from .ohif import OhifError, install_ohif, ohif_study_url
@@ -401,12 +401,7 @@ def _build_into(
 
     if use_deid:
         with _stage(report, ui, "sweep", None) as detail:
-            unique = list({c.value: c for c in canaries}.values())
-            unique = without_published_dates(unique, (i.metadata for i in instances))
-            # sitegen's own fixed text is in every site: a canary inside it proves nothing
-            # (a patient named "Viewer" and every "Open viewer" link)
-            fixed = own_text()
-            unique = [c for c in unique if c.value.lower() not in fixed]
+            unique = canaries_to_sweep(canaries, [i.metadata for i in instances])
             # frames and Part 10 files were swept by the workers that wrote them, with the
             # canaries of the one input they come from; the zips only repackage Part 10 files
             hits = Sweeper(unique).scan_tree(tmp, contents=_swept_here)
@@ -422,6 +417,15 @@ def _build_into(
     report.files_out = len(files)
     report.size_out = sum(entry.stat().st_size for entry in files.values())
     return False
+
+
+def canaries_to_sweep(canaries: list[Canary], metadata: list[dict[str, Any]]) -> list[Canary]:
+    """One canary per value, less those that prove nothing when found: a date the site
+    publishes (another patient's shifted date), and text inside sitegen's own fixed pages and
+    viewer (a patient named "Viewer" and every "Open viewer" link). Build and check share it."""
+    unique = without_published_dates(list({c.value: c for c in canaries}.values()), metadata)
+    fixed = own_text()
+    return [c for c in unique if c.value.lower() not in fixed]
 
 
 def _build_fingerprint(

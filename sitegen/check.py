@@ -13,10 +13,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .build import BuildReport, QuietUI, is_verbatim, make_deidentifier, plan, run_jobs
+from .build import (
+    BuildReport,
+    QuietUI,
+    canaries_to_sweep,
+    is_verbatim,
+    make_deidentifier,
+    plan,
+    run_jobs,
+)
 from .config import Site
-from .deid import Hit, Sweeper, without_published_dates
-from .pages import own_text
+from .deid import Hit, Sweeper
 
 ACTION_NAMES = {
     "X": "removed",
@@ -62,11 +69,8 @@ def check_site(site: Site, public: Path, workers: int = 0) -> CheckReport:
         result.warnings += outcome.warnings
     result.warnings += scratch.warnings
     result.errors += scratch.errors
-    canaries = list({c.value: c for c in canaries}.values())
-    canaries = without_published_dates(canaries, _published_metadata(public))
-    fixed = own_text()  # as the build does: sitegen's own fixed text proves nothing
-    canaries = [c for c in canaries if c.value.lower() not in fixed]
-    result.values = len({c.value for c in canaries})
+    canaries = canaries_to_sweep(canaries, _published_metadata(public))  # as the build does
+    result.values = len(canaries)
     result.files = sum(1 for p in public.rglob("*") if p.is_file())
     result.hits = Sweeper(canaries).scan_tree(public, contents=lambda rel: not is_verbatim(rel))
     return result
