@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import os
 import zlib
 from dataclasses import dataclass, field
@@ -17,9 +18,11 @@ from typing import Any
 
 import numpy as np
 import pydicom
+from pydicom.dataelem import RawDataElement, convert_raw_data_element
 from pydicom.dataset import Dataset
 
 from . import limits, pixels
+from ._raw import MEMO_LIMIT, decoded_key, decoding_charset, undecoded_key
 from .cache import entry_key, file_digest, write_entry
 from .deid import (
     Canary,
@@ -171,7 +174,6 @@ def _run(item: SourceItem, job: Job, out: Outcome) -> None:
     )
     sizes: list[int] = []
     kept: list[int] = []
-    made: set[Path] = set()
     single = (_int(ds.get("NumberOfFrames")) or 1) == 1
     encoded: list[bytes] = []
     ts = ""
@@ -192,7 +194,7 @@ def _run(item: SourceItem, job: Job, out: Outcome) -> None:
         relative = frame_path(study, series, sop, len(kept))
         if sweeper is not None:
             out.leaks += _leaks(sweeper, data, relative)
-        _write(root / relative, data, made)
+        _write(root / relative, data)
         out.files.append(relative)
         if single:
             encoded.append(data)
@@ -256,15 +258,36 @@ def _leaks(sweeper: Sweeper, data: bytes, relative: str) -> list[str]:
     ]
 
 
-def _write(path: Path, data: bytes, made: set[Path]) -> None:
+def _write(path: Path, data: bytes) -> None:
     """Write through a temporary name so a file is either whole or absent (an input given
-    twice is written by two workers). `made`: folders known to exist (a mkdir is slow here)."""
-    if path.parent not in made:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        made.add(path.parent)
+    twice is written by two workers)."""
+    _make_dirs(path.parent)
     tmp = path.with_name(f".tmp-{os.getpid()}-{path.name}")
-    tmp.write_bytes(data)
+    try:
+        tmp.write_bytes(data)
+    except FileNotFoundError:  # a folder remembered from an earlier build is gone
+        _MADE.clear()
+        _make_dirs(path.parent)
+        tmp.write_bytes(data)
     os.replace(tmp, path)
+
+
+_MADE: set[Path] = set()  # folders this worker made or found (a failed mkdir is slow)
+
+
+def _make_dirs(folder: Path) -> None:
+    """``folder.mkdir(parents=True, exist_ok=True)``, top down, remembering what exists."""
+    if folder in _MADE:
+        return
+    if folder.parent != folder:
+        _make_dirs(folder.parent)
+    try:
+        os.mkdir(folder)
+    except FileExistsError:
+        pass
+    if len(_MADE) > 100_000:  # a long-lived (Dask) worker's memory stays bounded
+        _MADE.clear()
+    _MADE.add(folder)
 
 
 def _encoded_size(ds: Dataset) -> int:
@@ -326,6 +349,33 @@ VERIFY_ONE_IN = 8  # the build decodes the first frame of one instance in 8 agai
 LOSSY_INPUT = {"1.2.840.10008.1.2.4.50", "1.2.840.10008.1.2.4.51", "1.2.840.10008.1.2.4.81"}
 
 
+_JSON_MEMO: dict[tuple[Any, ...], str] = {}  # see sitegen/_raw.py
+
+
+def _dicom_json(ds: Dataset) -> dict[str, Any]:
+    """``ds.to_json_dict()``, remembering each element's JSON per worker (a series repeats
+    most of them) and leaving undecoded elements undecoded for the Part 10 writer."""
+    charset = decoding_charset(ds)
+    meta: dict[str, Any] = {}
+    for tag in ds.keys():
+        elem = ds.get_item(tag)
+        key = undecoded_key(ds, tag, charset)
+        if key is None:  # decoded, or to be decoded the usual way
+            elem = ds[tag]
+            key = decoded_key(elem, charset)
+        text = _JSON_MEMO.get(key) if key is not None else None
+        if text is None:
+            if isinstance(elem, RawDataElement):
+                elem = convert_raw_data_element(elem, encoding=list(charset), ds=ds)
+            text = json.dumps(elem.to_json_dict(None, 1 << 30))
+            if key is not None:
+                if len(_JSON_MEMO) >= MEMO_LIMIT:
+                    _JSON_MEMO.clear()
+                _JSON_MEMO[key] = text
+        meta[f"{tag:08X}"] = json.loads(text)  # a fresh object for every instance
+    return meta
+
+
 def _metadata(ds: Dataset, sop: str, ts: str, updates: dict[str, object]) -> dict[str, Any]:
     """DICOM JSON (PS3.18 F.2) for the published instance. PixelData becomes a BulkDataURI
     relative to the series metadata URL; AvailableTransferSyntaxUID names the frames' syntax."""
@@ -338,7 +388,7 @@ def _metadata(ds: Dataset, sop: str, ts: str, updates: dict[str, object]) -> dic
     pixel_vr = "OW" if ts == pixels.TS_EXPLICIT_LE and int(ds.get("BitsAllocated", 8)) > 8 else "OB"
     for tag in [t for t in ds.keys() if t >= 0x7FE00000]:  # pixel data, padding, signatures
         del ds[tag]
-    meta = ds.to_json_dict(bulk_data_threshold=1 << 30)
+    meta = _dicom_json(ds)
     meta[PIXEL_DATA] = {"vr": pixel_vr, "BulkDataURI": f"instances/{sop}/frames"}
     meta["00083002"] = {"vr": "UI", "Value": [ts]}
     return dict(sorted(meta.items()))

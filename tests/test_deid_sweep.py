@@ -140,14 +140,15 @@ def test_prefilter_gives_the_same_hits_as_the_automaton_alone(
         for value in rng.sample(
             [
                 "VANDERMOLEN^OTTOLINE",
+                "vAnDeRmOlEn^OtToLiNe",
                 "müller".encode().decode("latin-1"),
                 " 20190304 ",
                 "acc99887766",
                 "nothing",
             ],
-            k=2,
+            k=3,
         ):
-            at = rng.randrange(0, len(data) - 20)
+            at = rng.choice([0, len(data) - len(value), rng.randrange(0, len(data) - 20)])
             data[at : at + len(value)] = value.encode("latin-1")
         with_filter = {h.canary.value for h in sweeper.scan_bytes(bytes(data), "x")}
         monkeypatch.setattr(_sweep, "PREFILTER_ABOVE", 1 << 40)

@@ -23,8 +23,9 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import Any
 
-from pydicom.datadict import dictionary_VR, keyword_for_tag
+from pydicom.datadict import keyword_for_tag
 from pydicom.dataelem import DataElement, RawDataElement
 from pydicom.dataset import Dataset, FileDataset, FileMetaDataset
 from pydicom.multival import MultiValue
@@ -32,6 +33,7 @@ from pydicom.sequence import Sequence
 from pydicom.tag import BaseTag, Tag
 
 from .. import __version__
+from .._raw import BULK_TAGS, MEMO_LIMIT, decoding_charset, dictionary_vr, undecoded_key
 from ._allowlist import ALLOWED_TAGS, CLASS_UID_KEYWORDS, DICOM_UID_ROOT
 from ._canary import (
     Canary,
@@ -78,8 +80,6 @@ ALWAYS_EMPTY: frozenset[int] = frozenset({int(Tag("PatientBirthDate"))})
 DESCRIPTION_TAGS: frozenset[int] = frozenset(
     {int(Tag("StudyDescription")), int(Tag("SeriesDescription"))}
 )
-# Never read here: reading them would load the (possibly deferred) pixel data.
-BULK_TAGS: frozenset[int] = frozenset({0x7FE00010, 0x7FE00008, 0x7FE00009})
 
 _FILE_META_CANARY_KEYWORDS = (
     "MediaStorageSOPInstanceUID",
@@ -113,18 +113,31 @@ def _valid_code_string(value: object) -> bool:
     return all(_CODE_STRING_RE.fullmatch(str(v or "").strip()) for v in values)
 
 
-def _dictionary_vr(tag: BaseTag) -> str:
-    """The VR from the data dictionary; UN for private and unknown tags."""
-    try:
-        return "UN" if tag.is_private else dictionary_VR(tag)
-    except KeyError:
-        return "UN"
-
-
 def _label(tag: BaseTag, parent: str) -> str:
     keyword = keyword_for_tag(tag) or ("private" if tag.is_private else "unknown")
     text = f"({tag.group:04X},{tag.element:04X}) {keyword}"
     return f"{parent} > {text}" if parent else text
+
+
+@dataclass(frozen=True)
+class _Effect:
+    """What the profile did to one top-level attribute: its fate ("keep", "delete" or "set"
+    to `vr`/`value`), the canaries it gave (value, attribute), kept texts and action counts."""
+
+    kind: str
+    vr: str
+    value: Any
+    canaries: tuple[tuple[str, str], ...]
+    kept: tuple[str, ...]
+    actions: tuple[tuple[str, int], ...]
+
+
+_MEMOS: dict[tuple[bytes, frozenset[str]], dict[tuple[Any, ...], _Effect]] = {}
+
+
+def _plain(value: Any) -> Any:
+    """A value safe to give to another data set (a fresh list for multi-values)."""
+    return list(value) if isinstance(value, MultiValue | list) else value
 
 
 @dataclass
@@ -137,6 +150,7 @@ class _Walk:
     canaries: list[Canary] = field(default_factory=list)
     actions: Counter[str] = field(default_factory=Counter)
     kept_texts: list[str] = field(default_factory=list)
+    memo: dict[tuple[Any, ...], _Effect] | None = None  # see _memo_key
 
     # -- canaries --------------------------------------------------------------------------
 
@@ -195,7 +209,7 @@ class _Walk:
         """``ds[tag]`` without loading deferred binary values; None when unreadable."""
         raw = ds.get_item(tag, keep_deferred=True)
         if isinstance(raw, RawDataElement) and raw.value is None and raw.length:
-            vr = raw.VR or _dictionary_vr(tag)
+            vr = raw.VR or dictionary_vr(tag)
             if vr in BINARY_VRS or tag in BULK_TAGS:
                 return None  # deferred bulk data: never read, never a canary
         try:
@@ -208,22 +222,88 @@ class _Walk:
     # -- the walk ----------------------------------------------------------------------------
 
     def process(self, ds: Dataset, parent: str) -> None:
+        memo = self.memo if not parent else None  # top level only: see sitegen/_raw.py
+        charset = decoding_charset(ds) if memo is not None else ()
         for raw_tag in list(ds.keys()):
             tag = BaseTag(raw_tag)
-            label = _label(tag, parent)
-            if self.always_removed(tag):
-                self.remove(ds, tag, label)
+            key = undecoded_key(ds, tag, charset) if memo is not None else None
+            if memo is None or key is None:
+                self.attribute(ds, tag, parent)
                 continue
-            entry = lookup(tag)
-            if tag in ALWAYS_EMPTY:
-                self.apply(ds, tag, entry, "Z", None, label)
-            elif entry is not None:
-                action, option = entry.action(self.deid.options)
-                self.apply(ds, tag, entry, action, option, label)
-            elif tag in ALLOWED_TAGS:
-                self.keep(ds, tag, label, allow_listed=True)
-            else:
-                self.remove(ds, tag, label)
+            key += (self.day_offset,)  # dates are shifted per patient
+            effect = memo.get(key)
+            if effect is not None:
+                self.replay(ds, tag, effect)
+                continue
+            effect = self.record(ds, tag)
+            if effect is not None:
+                if len(memo) >= MEMO_LIMIT:  # a worker's memory stays bounded
+                    memo.clear()
+                memo[key] = effect
+
+    def attribute(self, ds: Dataset, tag: BaseTag, parent: str) -> None:
+        """Apply the profile to one attribute of ``ds``."""
+        label = _label(tag, parent)
+        if self.always_removed(tag):
+            self.remove(ds, tag, label)
+            return
+        entry = lookup(tag)
+        if tag in ALWAYS_EMPTY:
+            self.apply(ds, tag, entry, "Z", None, label)
+        elif entry is not None:
+            action, option = entry.action(self.deid.options)
+            self.apply(ds, tag, entry, action, option, label)
+        elif tag in ALLOWED_TAGS:
+            self.keep(ds, tag, label, allow_listed=True)
+        else:
+            self.remove(ds, tag, label)
+
+    def record(self, ds: Dataset, tag: BaseTag) -> _Effect | None:
+        """Apply the profile to a top-level attribute and note what that did, to repeat it
+        for the same encoded value in the next file; None when it is not worth repeating."""
+        canaries, kept, before = len(self.canaries), len(self.kept_texts), dict(self.actions)
+        raw = ds.get_item(tag, keep_deferred=True)
+        try:
+            original = ds[tag].value
+        except Exception:  # malformed: the walk falls back to its raw bytes, every time
+            self.attribute(ds, tag, "")
+            return None
+        self.attribute(ds, tag, "")
+        after = ds.get_item(tag) if tag in ds else None
+        if after is None:
+            kind, vr, value = "delete", "", None
+        elif isinstance(after, DataElement) and after.value is original:
+            kind, vr, value = "keep", "", None
+            ds[tag] = raw  # as replay leaves it: output never depends on which file came first
+        elif isinstance(after, DataElement) and after.VR != "SQ":
+            kind, vr, value = "set", after.VR, _plain(after.value)
+        else:
+            return None
+        return _Effect(
+            kind,
+            vr,
+            value,
+            tuple((c.value, c.attribute) for c in self.canaries[canaries:]),
+            tuple(self.kept_texts[kept:]),
+            tuple(
+                (a, n - before.get(a, 0)) for a, n in self.actions.items() if n > before.get(a, 0)
+            ),
+        )
+
+    def replay(self, ds: Dataset, tag: BaseTag, effect: _Effect) -> None:
+        """Do what ``record`` noted. A kept element stays as read (undecoded), which also
+        lets pydicom's writer copy its bytes."""
+        if effect.kind == "delete":
+            del ds[tag]
+        elif effect.kind == "set":
+            ds[tag] = DataElement(tag, effect.vr, _plain(effect.value))
+        if effect.canaries:
+            self.canaries += [
+                Canary(value, attribute, self.source) for value, attribute in effect.canaries
+            ]
+        self.kept_texts += effect.kept
+        for action, count in effect.actions:
+            self.actions[action] += count
 
     @staticmethod
     def always_removed(tag: BaseTag) -> bool:
@@ -411,7 +491,8 @@ class Deidentifier:
         exact age cannot be recomputed.
         """
         patient_id = str(ds.get("PatientID", "") or "")
-        walk = _Walk(self, source, self.date_offset_days(patient_id))
+        memo = _MEMOS.setdefault((self.key, self.options), {})
+        walk = _Walk(self, source, self.date_offset_days(patient_id), memo=memo)
         preamble = getattr(ds, "preamble", None)
         if preamble:
             walk.remember(printable_runs(bytes(preamble)), "preamble")
@@ -453,9 +534,9 @@ class Deidentifier:
         codes = []
         for value, meaning in [PROFILE_CODE, *[OPTION_CODES[name] for name in applied]]:
             item = Dataset()
-            item.CodeValue = value
-            item.CodingSchemeDesignator = "DCM"
-            item.CodeMeaning = meaning
+            item.add_new(0x00080100, "SH", value)  # CodeValue (tags: faster than keywords)
+            item.add_new(0x00080102, "SH", "DCM")  # CodingSchemeDesignator
+            item.add_new(0x00080104, "LO", meaning)  # CodeMeaning
             codes.append(item)
         ds.DeidentificationMethodCodeSequence = Sequence(codes)
         modified = "retain-modified-dates" in self.options

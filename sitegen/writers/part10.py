@@ -8,16 +8,21 @@ multi-frame instance is never held in memory whole.
 
 from __future__ import annotations
 
-import io
 import struct
 import zipfile
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
-from pydicom import dcmwrite
-from pydicom.dataset import Dataset, FileMetaDataset
+from pydicom.charset import default_encoding
+from pydicom.dataelem import DataElement, RawDataElement
+from pydicom.dataset import Dataset, FileMetaDataset, validate_file_meta
+from pydicom.filebase import DicomBytesIO
+from pydicom.filewriter import write_data_element, write_dataset
 from pydicom.uid import UID, ExplicitVRLittleEndian
+from pydicom.valuerep import EXPLICIT_VR_LENGTH_16, EXPLICIT_VR_LENGTH_32
 
+from .._raw import MEMO_LIMIT, decoded_key
 from ..attrs import first
 from ..model import Study, check_uid
 
@@ -33,17 +38,69 @@ def part10_path(study_uid: str, series_uid: str, sop_uid: str) -> str:
 
 def _header(ds: Dataset, transfer_syntax: str) -> bytes:
     """Preamble, file meta (as de-identification rebuilt it, with the frames' transfer
-    syntax) and every element but Pixel Data."""
+    syntax) and every element but Pixel Data, always explicit VR little endian: the bytes
+    pydicom's dcmwrite gives, with its per-element work done once per distinct value."""
     meta = FileMetaDataset(getattr(ds, "file_meta", None) or FileMetaDataset())
     meta.MediaStorageSOPClassUID = ds.SOPClassUID
     meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
     meta.TransferSyntaxUID = UID(transfer_syntax)
     ds.file_meta = meta
     ds.preamble = b"\0" * 128
-    buffer = io.BytesIO()
-    # always explicit VR little endian, whatever the input's encoding (big endian, implicit)
-    dcmwrite(buffer, ds, enforce_file_format=True, little_endian=True, implicit_vr=False)
-    return buffer.getvalue()
+    validate_file_meta(meta, enforce_standard=True)
+    group = b"".join(
+        _element_bytes(meta[tag], default_encoding) for tag in sorted(meta.keys()) if tag.element
+    )
+    length = DataElement(0x00020000, "UL", len(group))  # FileMetaInformationGroupLength
+    parts = [ds.preamble, b"DICM", _element_bytes(length, default_encoding), group]
+    if ds.original_encoding != (False, True) or ds.original_character_set != ds._character_set:
+        buffer = DicomBytesIO()
+        buffer.is_little_endian, buffer.is_implicit_VR = True, False
+        write_dataset(buffer, ds)  # pydicom decodes and encodes every element again
+        return b"".join(parts) + buffer.getvalue()
+    encodings = ds.get("SpecificCharacterSet", default_encoding)
+    for tag in sorted(ds.keys()):
+        if tag.element == 0 and tag.group > 6:
+            continue  # retired group lengths are not written (PS3.5 7.2)
+        parts.append(_element_bytes(ds.get_item(tag), encodings))
+    return b"".join(parts)
+
+
+_ELEMENT_BYTES: dict[tuple[Any, ...], bytes] = {}
+
+
+def _element_bytes(elem: DataElement | RawDataElement, encodings: Any) -> bytes:
+    """One element as explicit VR little endian. An undecoded one (read from explicit VR
+    little endian data) is copied as read, as pydicom's writer would; a decoded one is written
+    by pydicom's writer once per distinct value and remembered: a series repeats most."""
+    if isinstance(elem, RawDataElement):
+        head = _raw_head(elem)
+        if head is not None:
+            return head + elem.value
+    key = decoded_key(elem, encodings)
+    if key is not None and (known := _ELEMENT_BYTES.get(key)) is not None:
+        return known
+    buffer = DicomBytesIO()
+    buffer.is_little_endian, buffer.is_implicit_VR = True, False
+    write_data_element(buffer, elem, encodings)
+    data = buffer.getvalue()
+    if key is not None:
+        if len(_ELEMENT_BYTES) >= MEMO_LIMIT:  # a worker's memory stays bounded
+            _ELEMENT_BYTES.clear()
+        _ELEMENT_BYTES[key] = data
+    return data
+
+
+def _raw_head(elem: RawDataElement) -> bytes | None:
+    """Tag, VR and length of an element read from explicit VR little endian data, to copy
+    its value as read, exactly as pydicom's writer would; None when pydicom must write it."""
+    vr, value = elem.VR, elem.value
+    if value is None or vr is None or vr == "SQ" or elem.length == 0xFFFFFFFF:
+        return None
+    if vr in EXPLICIT_VR_LENGTH_32:
+        return struct.pack("<HH2sHI", elem.tag.group, elem.tag.element, vr.encode(), 0, len(value))
+    if vr in EXPLICIT_VR_LENGTH_16 and len(value) <= 0xFFFF:
+        return struct.pack("<HH2sH", elem.tag.group, elem.tag.element, vr.encode(), len(value))
+    return None
 
 
 def _bytes(frame: Path | bytes) -> bytes:

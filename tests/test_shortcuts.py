@@ -1,0 +1,109 @@
+"""Shortcuts for the files of a series change nothing but the speed.
+
+* The per-worker memo of de-identification outcomes: every file is de-identified with the
+  memo off, with an empty memo (recording) and again with the memo full (replaying every
+  repeated attribute); all three give the same bytes, DICOM JSON, canaries and actions.
+* The memo of DICOM JSON per undecoded element: the same JSON as pydicom's to_json_dict.
+* The Part 10 header copying undecoded elements and remembering written ones: the same
+  bytes as pydicom's dcmwrite.
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+from typing import Any
+
+import pydicom
+import pytest
+from pydicom.data import get_testdata_files
+
+from sitegen import transcode
+from sitegen.deid import Deidentifier, _profile
+from sitegen.writers import part10
+
+deid_data = pytest.importorskip("deid_data")
+DATA = Path(deid_data.__file__).parent / "data"
+FILES = [
+    *sorted((DATA / "dicom-cookies").glob("*.dcm")),
+    *sorted((DATA / "humans").glob("*.dcm")),
+    *[Path(p) for p in get_testdata_files("CT_small.dcm")],  # explicit VR
+    *[Path(p) for p in get_testdata_files("MR_small_implicit.dcm")],  # implicit VR
+    *[Path(p) for p in get_testdata_files("MR_small_bigendian.dcm")],  # big endian
+    *[Path(p) for p in get_testdata_files("chr_japanese.dcm")],  # ISO 2022 IR 87 text
+    *[Path(p) for p in get_testdata_files("chr_russian.dcm")],  # ISO_IR 144 text
+]
+OPTIONS = frozenset({"retain-modified-dates", "retain-patient-characteristics"})
+
+
+def _deidentified(path: Path, source: str) -> tuple[bytes, dict[str, Any], list, dict]:
+    ds = pydicom.dcmread(path)
+    result = Deidentifier(b"k" * 32, OPTIONS).deidentify(ds, source=source, patient_label="c")
+    buffer = io.BytesIO()
+    result.dataset.save_as(buffer, enforce_file_format=True)
+    canaries = [(c.value, c.attribute, c.source) for c in result.canaries]
+    return buffer.getvalue(), result.dataset.to_json_dict(), canaries, result.actions
+
+
+def test_files_cover_the_encodings() -> None:
+    assert len(FILES) >= 12
+
+
+@pytest.mark.parametrize("path", FILES, ids=lambda p: p.name)
+def test_memo_gives_the_same_output(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(_profile, "_MEMOS", {})
+    recorded = _deidentified(path, "first.dcm")
+    memo = next(iter(_profile._MEMOS.values()))
+    replayed = _deidentified(path, "second.dcm")
+    assert len(memo) > 10  # the memo was really filled and used
+    monkeypatch.setattr(_profile, "undecoded_key", lambda *args: None)
+    plain = _deidentified(path, "second.dcm")
+    assert replayed[0] == plain[0]
+    assert replayed[1] == plain[1]
+    assert replayed[2] == plain[2]  # canaries name the file they came from
+    assert replayed[3] == plain[3]
+    assert recorded[0] == plain[0] and recorded[3] == plain[3]
+    assert [c[:2] for c in recorded[2]] == [c[:2] for c in plain[2]]
+
+
+def test_memo_replay_of_another_files_values(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A value seen in one file and met again in another is treated the same way in both,
+    and the other file's own values are still handled (UIDs mapped, names removed)."""
+    monkeypatch.setattr(_profile, "_MEMOS", {})
+    first, second = FILES[0], FILES[1]
+    _deidentified(first, "a")
+    with_memo = _deidentified(second, "b")
+    monkeypatch.setattr(_profile, "undecoded_key", lambda *args: None)
+    without = _deidentified(second, "b")
+    assert with_memo[0] == without[0] and with_memo[2] == without[2]
+
+
+@pytest.mark.parametrize("path", FILES, ids=lambda p: p.name)
+def test_dicom_json_and_part10_header_match_pydicom(
+    path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(transcode, "_JSON_MEMO", {})
+
+    def deidentified() -> Any:
+        ds = pydicom.dcmread(path)
+        Deidentifier(b"k" * 32, OPTIONS).deidentify(ds, source="s", patient_label="c")
+        for tag in [t for t in ds.keys() if t >= 0x7FE00000]:
+            del ds[tag]
+        return ds
+
+    first, second = transcode._dicom_json(deidentified()), transcode._dicom_json(deidentified())
+    assert len(transcode._JSON_MEMO) > 10  # the second one came from the memo
+    expected = deidentified().to_json_dict(bulk_data_threshold=1 << 30)
+    assert first == expected and second == expected
+
+    monkeypatch.setattr(part10, "_ELEMENT_BYTES", {})
+    ts = "1.2.840.10008.1.2.4.201"
+    header = part10._header(deidentified(), ts)
+    assert part10._ELEMENT_BYTES  # the file meta at least was remembered ...
+    assert part10._header(deidentified(), ts) == header  # ... and gives the same bytes
+    reference = io.BytesIO()
+    ds = deidentified()
+    ds.file_meta.TransferSyntaxUID = ts
+    ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
+    pydicom.dcmwrite(reference, ds, enforce_file_format=True, little_endian=True, implicit_vr=False)
+    assert header == reference.getvalue()
