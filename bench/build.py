@@ -137,9 +137,11 @@ def run_floor(paths: Iterable[Path], workers: int, out: Path | None = None) -> t
 def run_build(site_toml: Path, workers: int) -> tuple[float, BuildReport]:
     """Wall seconds of the whole build() call (config load excluded) and its report. Clean:
     a site kept from an earlier run (--keep) has a build cache that would make it a rebuild;
-    its public/ is removed first, so publishing costs the same as in a fresh folder."""
+    its public/ (and the spare tree beside it) is removed first: a build into a fresh folder."""
     site = load_config(site_toml)
-    shutil.rmtree(site.out_path(), ignore_errors=True)
+    out = site.out_path()
+    for leftover in [out, *out.parent.glob(f".{out.name}.sitegen-*")]:  # e.g. the spare tree
+        shutil.rmtree(leftover, ignore_errors=True)
     t0 = time.perf_counter()
     report = build(site, workers=workers, clean=True)
     return time.perf_counter() - t0, report

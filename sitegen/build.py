@@ -5,9 +5,9 @@
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import os
-import shutil
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
@@ -18,9 +18,17 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from . import pixels, publish, transcode
-from .cache import BuildCache, job_fingerprint
+from .cache import (
+    BuildCache,
+    LastBuild,
+    file_digest,
+    item_job_fingerprint,
+    job_fingerprint,
+    no_gc,
+)
 from .config import Site
 from .deid import Canary, Deidentifier, Sweeper, load_or_create_key, without_published_dates
+from .deid._sweep import Hit
 from .hosts import write_host_files
 from .model import Instance, Study, group, is_frame_file
 from .ohif import OhifError, install_ohif, ohif_study_url
@@ -170,6 +178,16 @@ def _dask_executor(address: str) -> Executor:
     return executor
 
 
+@dataclass
+class _Built:
+    """What `_build_into` hands to the publish step."""
+
+    current: bool = False  # the published site is up to date: nothing to publish
+    files: dict[str, os.DirEntry[str]] = field(default_factory=dict)  # the new tree's files
+    published: dict[str, os.DirEntry[str]] = field(default_factory=dict)  # and the old one's
+    last: LastBuild | None = None  # what the next build may reuse (see cache.LastBuild)
+
+
 @contextmanager
 def _stage(report: BuildReport, ui: UI, name: str, total: int | None) -> Iterator[list[str]]:
     """Time a stage; the body may put a one-line summary into the yielded list."""
@@ -204,28 +222,32 @@ def build(
         raise BuildFailed(report)
     with publish.locked(out):
         publish.recover(out)
-        tmp = publish.new_temp_dir(out)
+        # the tree the last publish swapped out, recycled (see publish.reuse), or a new folder
+        tmp = publish.take_spare(out) or publish.new_temp_dir(out)
         cache = BuildCache(site.root / ".sitegen/cache", read=not clean)
         options = f"strict={strict} deid={report.deid} out={out}"
         try:
-            if _build_into(site, tmp, report, ui, workers, strict, cache, executor, options):
+            built = _build_into(site, tmp, report, ui, workers, strict, cache, executor, options)
+            if built.current:
                 return report  # nothing changed since the last build: public/ is up to date
             if strict and report.warnings:
                 report.errors += [f"--strict: {w}" for w in report.warnings]
             if report.errors:
                 raise BuildFailed(report)
             with _stage(report, ui, "publish", None) as detail:
-                report.added, report.changed, report.removed = publish.diff_trees(tmp, out)
+                diff = publish.diff_trees(built.files, built.published)
+                report.added, report.changed, report.removed = diff
                 publish.swap_in(tmp, out)
-                cache.finish(out, report.summary())
+                cache.finish(out, report.summary(), built.last)
                 detail.append(
                     f"{out.name}/ (swapped atomically): {len(report.added)} added, "
                     f"{len(report.changed)} changed, {len(report.removed)} removed"
                 )
             report.published = True
         finally:
-            if tmp.exists():
-                shutil.rmtree(tmp, ignore_errors=True)
+            if tmp.exists():  # not published: the next build recycles it
+                publish.keep_spare(tmp, out)
+            gc.unfreeze()  # see cache.no_gc
     return report
 
 
@@ -318,8 +340,8 @@ def _build_into(
     cache: BuildCache,
     executor: str | None,
     options: str,
-) -> bool:
-    """Build into `tmp`; True when the last published build is still current (no-op)."""
+) -> _Built:
+    """Build into `tmp`; `current` when the last published build is still current (no-op)."""
     use_deid = report.deid
     deidentifier = None
     if use_deid:
@@ -327,7 +349,7 @@ def _build_into(
             deidentifier = make_deidentifier(site, Path(report.out_dir))
         except ValueError as exc:
             report.errors.append(str(exc))
-            return False
+            return _Built()
 
     if site.build.frames == "jpegls":
         report.warnings.append(
@@ -338,19 +360,40 @@ def _build_into(
         jobs = plan(site, tmp, deidentifier, report, ui=ui)
         detail.append(f"{len(jobs)} files")
     if report.errors:
-        return False
-    if cache.still_current(_build_fingerprint(site, jobs, cache, options), Path(report.out_dir)):
+        return _Built()
+    code = _code_fingerprint()
+    keys = _Keys(jobs, cache)
+    out = Path(report.out_dir)
+    fingerprint = _build_fingerprint(site, keys.keys, cache, options, code)
+    if cache.still_current(fingerprint, out):
         report.restore(cache.last_summary)
         report.cached = report.instances  # every instance reused; no file changed
         report.published = True
         ui.finish("publish", 0.0, "nothing changed: the published site is current")
-        return True
+        return _Built(current=True)
+    # the same inputs as the last published build: its sweep's canaries are this one's too
+    memo = cache.sweep_memo(_inputs_digest(keys.keys, code))
+    published = publish.listing(out)  # for the deploy diff
+    # and if that build's tree is still the one published, what it made from the instances
+    # alone is this build's too: link it from there instead of making it again
+    carry = cache.from_instances(out, published) if memo is not None else {}
 
     instances: list[Instance] = []
     canaries = []
     with _stage(report, ui, "pixels", len(jobs)) as detail:
         n = site.build.workers if workers is None else workers
-        for outcome in _outcomes(jobs, n, ui, cache, tmp, executor):
+        hits = _cached(keys, cache, canaries=memo is None)
+        if len(hits) < len(jobs):  # a worker will write: into no file linked from public/
+            carry = {}
+        if carry and publish.reuse(tmp, carry):  # a published file is gone
+            carry = {}
+        if carry:
+            missing: set[str] = set()
+            cache.used.update(cache.last.used)  # e.g. the thumbnails' entries: still current
+        else:
+            keep = {rel: src for _, files in hits.values() for rel, src in files.items()}
+            missing = publish.reuse(tmp, keep)
+        for outcome in _outcomes(jobs, keys, hits, missing, n, ui, cache, tmp, executor):
             report.warnings += outcome.warnings
             if outcome.refused:
                 (report.errors if strict else report.warnings).append(outcome.refused)
@@ -363,7 +406,10 @@ def _build_into(
                 report.bytes_in += outcome.instance.bytes_in
                 report.bytes_out += outcome.bytes_out
         report.cached = cache.hits
-        cache.fingerprint_of_build = _build_fingerprint(site, jobs, cache, options)
+        keys.refresh()  # the workers found the digests of inputs never seen before
+        if fingerprint is None:
+            fingerprint = _build_fingerprint(site, keys.keys, cache, options, code)
+        cache.fingerprint_of_build = fingerprint
         mb = report.bytes_in / 1e6
         detail.append(
             f"{sum(i.frames for i in instances)} frames, {mb:.1f} MB -> "
@@ -372,10 +418,11 @@ def _build_into(
 
     with _stage(report, ui, "write", None) as detail:
         studies = _group_by_case(site, instances, report)
-        write_dicomweb(studies, tmp)
-        write_thumbnails(studies, tmp, cache)
+        if not carry:
+            write_dicomweb(studies, tmp)
+            write_thumbnails(studies, tmp, cache)
         write_manifests(site, studies, tmp)
-        if site.build.downloads:
+        if site.build.downloads and not carry:
             for case in site.cases:
                 _case_zip(cache, tmp, case.slug, [s for s in studies if s.case == case.slug])
         detail.append(f"{len(studies)} studies")
@@ -388,7 +435,7 @@ def _build_into(
                 report.warnings += install_ohif(site, studies, tmp, progress=fetching)
         except (VendorError, OhifError) as exc:  # e.g. offline with an empty cache
             report.errors.append(str(exc))
-            return False
+            return _Built()
         report.warnings += write_pages(site, studies, tmp, site.root / ".sitegen/cache/cards")
         report.warnings += write_host_files(site, studies, tmp)
         detail.append(f"{len(site.cases) + 1} pages, viewer, host files")
@@ -399,24 +446,36 @@ def _build_into(
     report.instances = sum(len(s.instances) for s in studies)
     report.frames = sum(i.frames for s in studies for i in s.instances)
 
+    folders: list[str] = []
+    files = publish.listing(tmp, folders)
+    last = LastBuild(
+        inputs=_inputs_digest(keys.keys, code) or "",
+        from_instances=sorted(rel for rel in files if rel.startswith(FROM_INSTANCES)),
+    )
     if use_deid:
         with _stage(report, ui, "sweep", None) as detail:
-            unique = canaries_to_sweep(canaries, [i.metadata for i in instances])
-            # frames and Part 10 files were swept by the workers that wrote them, with the
-            # canaries of the one input they come from; the zips only repackage Part 10 files
-            hits = Sweeper(unique).scan_tree(tmp, contents=_swept_here)
+            if memo is None:
+                memo = canaries_to_sweep(canaries, [i.metadata for i in instances])
+            last.canaries = [(c.value, c.attribute, c.source) for c in memo]
+            last.sweep_key = _digest(code, *sorted(c.value for c in memo))
+            was_clean = set(cache.last.swept) if cache.last.sweep_key == last.sweep_key else set()
+            sweep = _Sweep(memo, was_clean)
+            hits = sweep.tree(files, folders)
+            last.swept = sorted(sweep.clean)
             for hit in hits[:50]:
                 report.errors.append(
                     f"identifying data would be published: {hit.path}: {hit.value!s} "
                     f"from {hit.canary.attribute} of {hit.canary.source}"
                 )
-            detail.append(f"{len(unique)} values checked, {len(hits)} found")
+            detail.append(
+                f"{len(memo)} values checked, {len(hits)} found"
+                + (f" ({sweep.reused} files as swept before)" if sweep.reused else "")
+            )
     else:
         report.warnings.append("de-identification is OFF (--no-deid): inputs must be public data")
-    files = publish.listing(tmp)
     report.files_out = len(files)
     report.size_out = sum(entry.stat().st_size for entry in files.values())
-    return False
+    return _Built(files=files, published=published, last=last)
 
 
 def canaries_to_sweep(canaries: list[Canary], metadata: list[dict[str, Any]]) -> list[Canary]:
@@ -428,31 +487,69 @@ def canaries_to_sweep(canaries: list[Canary], metadata: list[dict[str, Any]]) ->
     return [c for c in unique if c.value.lower() not in fixed]
 
 
+def _digest(*parts: str) -> str:
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+
+def _code_fingerprint() -> str:
+    """sitegen's own files (code, templates, viewer) by size and mtime."""
+    package = Path(__file__).parent
+    parts = []
+    for path in sorted(package.rglob("*")):
+        if path.is_file() and "__pycache__" not in path.parts:
+            st = path.stat()
+            parts.append(f"{path.relative_to(package)}:{st.st_size}:{st.st_mtime_ns}")
+    return _digest(*parts)
+
+
+class _Keys:
+    """The build-cache key of every job (None: an input never seen, not read yet)."""
+
+    def __init__(self, jobs: list[tuple[SourceItem, transcode.Job]], cache: BuildCache) -> None:
+        self.jobs = jobs
+        self.cache = cache
+        job_fps: dict[int, str] = {}
+        for _, job in jobs:
+            if id(job) not in job_fps:
+                job_fps[id(job)] = job_fingerprint(job)
+        self.item_fps = [item_job_fingerprint(job_fps[id(job)], item) for item, job in jobs]
+        self.fingerprints = [cache.fingerprint(item) for item, _ in jobs]
+        self.keys = [
+            cache.key(fp, item_fp) if fp else None
+            for fp, item_fp in zip(self.fingerprints, self.item_fps, strict=True)
+        ]
+
+    def refresh(self) -> None:
+        """Fill in the keys of inputs whose digest a worker computed."""
+        for n, key in enumerate(self.keys):
+            if key is None:
+                fp = self.fingerprints[n] = self.cache.fingerprint(self.jobs[n][0])
+                self.keys[n] = self.cache.key(fp, self.item_fps[n]) if fp else None
+
+
+def _inputs_digest(keys: list[str | None], code: str) -> str | None:
+    """What every outcome and the sweep's canaries depend on: each input's cache key, in
+    order, and sitegen's code. None while an input's key is unknown."""
+    if None in keys:
+        return None
+    return _digest(code, *keys)  # type: ignore[arg-type]
+
+
 def _build_fingerprint(
-    site: Site, jobs: list[tuple[SourceItem, transcode.Job]], cache: BuildCache, options: str
+    site: Site, keys: list[str | None], cache: BuildCache, options: str, code: str
 ) -> str | None:
     """Everything a build's output depends on, or None when an input is not in the cache.
 
     The configuration and case files by content, every input by its cache key, sitegen's own
     files (code, templates, viewer) by size and mtime, and the build options."""
-    digest = hashlib.sha256(f"{options}\n".encode())
+    digest = hashlib.sha256(f"{options}\n{code}\n".encode())
     files = [site.config_file, *sorted((site.root / "cases").glob("*/case.md"))]
     if site.ohif.enabled and site.ohif.user_config:
         files.append(site.root / site.ohif.user_config)  # merged into ohif/app-config.js
     for path in files:
         digest.update(path.read_bytes())
-    package = Path(__file__).parent
-    for path in sorted(package.rglob("*")):
-        if path.is_file() and "__pycache__" not in path.parts:
-            st = path.stat()
-            digest.update(f"{path.relative_to(package)}:{st.st_size}:{st.st_mtime_ns}".encode())
-    job_fps: dict[int, str] = {}
-    for item, job in jobs:
-        fp = cache.fingerprint(item)
-        if fp is None:
-            return None
-        key = cache.key(fp, job_fps.setdefault(id(job), job_fingerprint(job)))
-        if not cache.has(key):
+    for key in keys:
+        if key is None or not cache.has(key):
             return None
         digest.update(key.encode())
     return digest.hexdigest()
@@ -470,32 +567,117 @@ def _case_zip(cache: BuildCache, out: Path, slug: str, studies: list[Study]) -> 
         cache.put_derived(key, target)
 
 
+def _cached(
+    keys: _Keys, cache: BuildCache, *, canaries: bool
+) -> dict[int, tuple[transcode.Outcome, dict[str, str]]]:
+    """The outcomes in the build cache, by job, with their files (path in the output -> the
+    cache's link). `canaries=False`: the sweep's canaries are known, leave them out."""
+    hits = {}
+    with no_gc():
+        for n, key in enumerate(keys.keys):
+            outcome = cache.get(key, canaries=canaries) if key else None
+            if outcome is not None:
+                hits[n] = (outcome, cache.files(key, outcome))  # type: ignore[arg-type]
+    return hits
+
+
 def _outcomes(
     jobs: list[tuple[SourceItem, transcode.Job]],
+    keys: _Keys,
+    hits: dict[int, tuple[transcode.Outcome, dict[str, str]]],
+    missing: set[str],
     workers: int,
     ui: UI,
     cache: BuildCache,
     tmp: Path,
     executor: str | None,
 ) -> Iterator[transcode.Outcome]:
-    """Outcomes of every job: from the build cache where the input and settings are unchanged,
-    else computed by the workers (which also keep them in the cache)."""
-    job_fps: dict[int, str] = {}
+    """Outcomes of every job: the cached ones whose files are in `tmp` (none of `missing`),
+    and the others computed by the workers (which also keep them in the cache)."""
     targets: dict[int, transcode.CacheTarget] = {}
     todo = []
-    for item, job in jobs:
-        fp = cache.fingerprint(item)
-        job_fp = job_fps.setdefault(id(job), job_fingerprint(job))
-        hit = cache.get(cache.key(fp, job_fp), tmp) if fp else None
-        if hit is not None:
-            ui.advance()
-            yield hit
-            continue
-        targets[id(item)] = transcode.CacheTarget(str(cache.entries), job_fp, fp)
+    for n, (item, job) in enumerate(jobs):
+        if n in hits:
+            outcome, files = hits[n]
+            if missing.isdisjoint(files):
+                ui.advance()
+                yield outcome
+                continue
+            # files gone from the cache: the worker makes them again, into no linked file
+            cache.forget(keys.keys[n])  # type: ignore[arg-type]
+            for relative in files:
+                Path(tmp, relative).unlink(missing_ok=True)
+        fp = keys.fingerprints[n]
+        targets[id(item)] = transcode.CacheTarget(str(cache.entries), keys.item_fps[n], fp)
         todo.append((item, job))
     for item, _, outcome in run_jobs(todo, workers, ui, executor, targets):
         cache.adopt(outcome, item)
         yield outcome
+
+
+class _Sweep:
+    """The parent's sweep of the finished tree: every path, and the bytes of every file not
+    swept where it was made (`_swept_here`). A file whose bytes the last build's sweep found
+    clean with the same canaries (and code) is not read for them again: same bytes, same
+    canaries, same answer. The build keeps the digests of what was clean for the next one."""
+
+    READ_WHOLE = 16 << 20  # bigger files are hashed and swept in blocks
+
+    def __init__(self, canaries: list[Canary], was_clean: set[str]) -> None:
+        self.canaries = canaries
+        self.was_clean = was_clean
+        self.clean: set[str] = set()
+        self.reused = 0
+        self._sweeper: Sweeper | None = None
+
+    @property
+    def sweeper(self) -> Sweeper:
+        if self._sweeper is None:  # only when something must be read
+            self._sweeper = Sweeper(self.canaries)
+        return self._sweeper
+
+    def _was_clean(self, digest: str) -> bool:
+        if digest in self.was_clean:
+            self.reused += 1
+            self.clean.add(digest)
+            return True
+        return False
+
+    def _found(self, digest: str, hits: list[Hit]) -> list[Hit]:
+        if not hits:
+            self.clean.add(digest)
+        return hits
+
+    def tree(self, files: dict[str, os.DirEntry[str]], folders: list[str]) -> list[Hit]:
+        hits: list[Hit] = []
+        for relative in sorted(files):
+            if not _swept_here(relative):
+                continue
+            path = Path(files[relative].path)
+            if files[relative].stat().st_size > self.READ_WHOLE:
+                digest = file_digest(path)
+                if not self._was_clean(digest):
+                    hits += self._found(digest, self.sweeper.scan_file(path, relative))
+                continue
+            data = path.read_bytes()
+            digest = hashlib.sha256(data).hexdigest()
+            if not self._was_clean(digest):
+                hits += self._found(digest, self.sweeper.scan_bytes(data, relative))
+        # every name in one pass; only when something is found, name by name to say where
+        paths = sorted([*files, *folders])
+        joined = "\n".join(paths).encode("utf-8")
+        digest = hashlib.sha256(joined).hexdigest()
+        if not self._was_clean(digest) and self._found(
+            digest, self.sweeper.scan_bytes(joined, "paths")
+        ):
+            for relative in paths:
+                hits += self.sweeper.scan_path_name(relative)
+        return hits
+
+
+# What the data writers (`write_dicomweb`, `write_thumbnails`, `_case_zip`) and the workers
+# (frames, Part 10 files) make from the instances alone; nothing else writes there.
+FROM_INSTANCES = ("dicomweb/", "dicom/", "downloads/")
 
 
 def _swept_here(relative: str) -> bool:

@@ -8,21 +8,31 @@ wrote (frames, Part 10) are kept under `.sitegen/cache/` (outside public/), keye
 where the input fingerprint is the sha256 of a local file's bytes (found through its size and
 mtime, and checked by digest when those changed), a zip member's CRC and size, or a sample's
 name and index; the job fingerprint covers every setting that changes the output (codec,
-de-identification options and key, the case's label and masks, the sitegen version). A hit
-hard-links the cached files into the new output instead of re-encoding; the cache is on the
-site's file system, so that costs no copy. After a published build, entries the build did not
-use are deleted: the cache holds the last build, about one more output's worth of links.
+de-identification options and key, the case's label and masks, the sitegen version) and the
+input's names (they are canaries, and they order the instances). A hit hard-links the cached
+files into the new output instead of re-encoding; the cache is on the site's file system, so
+that costs no copy. After a published build, entries the build did not use are deleted: the
+cache holds the last build, about one more output's worth of links.
+
+Records are plain tuples written with `marshal`: no classes to rebuild, so reading one costs
+a tenth of unpickling the dataclasses. A published build also leaves `last-build.marshal`:
+the records of every input it used in one file, the canaries its sweep used and the digests of
+the files the sweep found clean. A rebuild reads that one file instead of one per input.
 """
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
+import marshal
 import os
-import pickle
 import shutil
+import sys
 import zipfile
-from dataclasses import fields
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -30,9 +40,11 @@ from . import __version__
 from .sources import SourceItem
 
 if TYPE_CHECKING:  # transcode writes entries through this module: no import cycle at run time
+    from .deid import Canary
     from .transcode import Job, Outcome
 
-CACHE_FORMAT = 3
+CACHE_FORMAT = 4
+_RECORD_VERSION = f"{CACHE_FORMAT} {sys.version_info[:2]} {marshal.version}"
 
 
 def job_fingerprint(job: Job) -> str:
@@ -49,6 +61,12 @@ def job_fingerprint(job: Job) -> str:
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
 
+def item_job_fingerprint(job_fp: str, item: SourceItem) -> str:
+    """The job fingerprint of one input: its folder and file names give it canaries and its
+    label orders the instances, so a renamed input is not taken from the cache."""
+    return hashlib.sha256(f"{job_fp}\n{item.label}\n{item.relative}".encode()).hexdigest()
+
+
 def file_digest(path: Path) -> str:
     """sha256 of a file, read in blocks."""
     digest = hashlib.sha256()
@@ -62,19 +80,90 @@ def entry_key(fingerprint: str, job_fp: str) -> str:
     return hashlib.sha256(f"{fingerprint}\n{job_fp}".encode()).hexdigest()
 
 
-def entry_path(entries: Path, key: str) -> Path:
-    """An entry is flat files in a bucket folder: <key>.pickle (written last: the commit
-    marker) and <key>.0, <key>.1, ... (links to the files it made). Folders per entry would
-    cost a mkdir each, and metadata operations are what is slow on many file systems."""
-    return entries / key[:2] / key
+def entry_path(entries: Path | str, key: str) -> str:
+    """An entry is flat files in a bucket folder: <key>.rec (written last: the commit marker)
+    and <key>.0, <key>.1, ... (links to the files it made). Folders per entry would cost a
+    mkdir each, and metadata operations are what is slow on many file systems."""
+    return f"{entries}/{key[:2]}/{key}"
+
+
+_ATOMS = frozenset({str, int, float, bool, bytes, type(None)})
+
+
+def plain(value: Any) -> Any:
+    """`value` in builtin types only, as marshal needs (pydicom's UID is a str subclass)."""
+    kind = type(value)
+    if kind in _ATOMS:
+        return value
+    if kind is dict:
+        return {plain(k): plain(v) for k, v in value.items()}
+    if kind is list:
+        return [plain(v) for v in value]
+    if kind is tuple:
+        return tuple(plain(v) for v in value)
+    for base in (int, float, str, bytes):
+        if isinstance(value, base):
+            return base(value)
+    raise TypeError(f"the build cache cannot keep a {kind.__name__}")
+
+
+def outcome_record(outcome: Outcome) -> bytes:
+    """An outcome as marshalled plain data. Canaries are kept once per value (the last of
+    each, in the order of first occurrence): the build's sweep keeps exactly those."""
+    values: list[Any] = []
+    for f in fields(outcome):
+        value = getattr(outcome, f.name)
+        if f.name == "instance" and value is not None:
+            value = tuple(getattr(value, g.name) for g in fields(value))
+        elif f.name == "canaries":
+            unique = {c.value: c for c in value}.values()
+            value = [(c.value, c.attribute, c.source) for c in unique]
+        values.append(value)
+    return marshal.dumps((_RECORD_VERSION, plain(tuple(values))))
+
+
+def outcome_from_record(data: bytes, *, canaries: bool = True) -> Outcome:
+    """The outcome kept by `outcome_record`; ValueError if it is from another format.
+    `canaries=False` leaves them out, for a build that has its sweep's canaries already."""
+    from .deid import Canary
+    from .model import Instance
+    from .transcode import Outcome
+
+    version, values = marshal.loads(data)
+    if version != _RECORD_VERSION or len(values) != len(fields(Outcome)):
+        raise ValueError("a build cache record of another format")
+    outcome = Outcome(*values)
+    if outcome.instance is not None:
+        outcome.instance = Instance(*outcome.instance)
+    outcome.canaries = [Canary(*c) for c in outcome.canaries] if canaries else []
+    return outcome
+
+
+@contextmanager
+def no_gc() -> Iterator[None]:
+    """Reading a build's records makes some 100,000 containers and no cycle: the cyclic
+    collector is kept off while they are made, and out of them afterwards (gc.freeze) until
+    the build ends (`build` calls gc.unfreeze): walking them again and again finds nothing."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.freeze()
+        if enabled:
+            gc.enable()
 
 
 def write_entry(entries: Path, key: str, outcome: Any, out: Path) -> None:
     """Keep an outcome and its files (linked from `out`) as cache entry `key`. Workers call it
     for what they just made, so the parent does not spend its time on it."""
+    try:
+        record = outcome_record(outcome)
+    except (TypeError, ValueError):  # a value marshal cannot keep: no entry, no harm
+        return
     entry = entry_path(entries, key)
-    if not entry.parent.is_dir():
-        os.makedirs(entry.parent, exist_ok=True)
+    if not os.path.isdir(os.path.dirname(entry)):
+        os.makedirs(os.path.dirname(entry), exist_ok=True)
     for n, relative in enumerate(outcome.files):
         target = f"{entry}.{n}"
         try:
@@ -82,14 +171,15 @@ def write_entry(entries: Path, key: str, outcome: Any, out: Path) -> None:
         except FileExistsError:  # left by an earlier build that did not finish
             os.unlink(target)
             os.link(f"{out}/{relative}", target)
-    tmp = f"{entry}.pickle.tmp-{os.getpid()}"
+    tmp = f"{entry}.rec.tmp-{os.getpid()}"
     with open(tmp, "wb") as fh:
-        fh.write(pickle.dumps(outcome))
-    os.replace(tmp, f"{entry}.pickle")
+        fh.write(record)
+    os.replace(tmp, f"{entry}.rec")
 
 
 def link_or_copy(src: Path | str, dst: Path | str, made: set[str] | None = None) -> None:
-    """A hard link where the file systems allow it, else a copy. `made` remembers the
+    """A hard link where the file systems allow it, else a copy. An existing `dst` is replaced,
+    never written into: it may be a link to a published or cached file. `made` remembers the
     folders created already, to spare a mkdir per file."""
     parent = os.path.dirname(dst)
     if made is None or parent not in made:
@@ -98,8 +188,28 @@ def link_or_copy(src: Path | str, dst: Path | str, made: set[str] | None = None)
             made.add(parent)
     try:
         os.link(src, dst)
+    except FileExistsError:
+        os.unlink(dst)
+        link_or_copy(src, dst)
     except OSError:
-        shutil.copy2(src, dst)
+        tmp = f"{dst}.sitegen-copy"
+        shutil.copy2(src, tmp)
+        os.replace(tmp, dst)
+
+
+@dataclass
+class LastBuild:
+    """What the last published build leaves for the next one (`last-build.marshal`)."""
+
+    inputs: str = ""  # digest of sitegen's code and every input's cache key, in order
+    out: str = ""  # where it was published, and the published folder's inode
+    out_inode: int = 0
+    records: dict[str, bytes] = field(default_factory=dict)  # cache key -> outcome record
+    canaries: list[tuple[str, str, str]] = field(default_factory=list)  # the sweep's
+    sweep_key: str = ""  # digest of sitegen's code and those canaries' values
+    swept: list[str] = field(default_factory=list)  # sha256 of contents the sweep found clean
+    used: list[str] = field(default_factory=list)  # every cache entry the build used
+    from_instances: list[str] = field(default_factory=list)  # its files made from them alone
 
 
 class BuildCache:
@@ -110,12 +220,14 @@ class BuildCache:
         self.read = read  # False (--clean): compute everything anew, refresh the cache
         self.entries = root / "entries"
         self.index_file = root / "files.json"
+        self.last_file = root / "last-build.marshal"
         self.used: set[str] = set()
+        self.records: dict[str, bytes] = {}  # this build's outcome records, by cache key
         self._zips: dict[str, dict[str, zipfile.ZipInfo]] = {}
         self.last_summary: dict = {}
-        self._made: set[str] = set()
         self.fingerprint_of_build: str | None = None  # set once every input is cached
         self.hits = 0
+        self._last: LastBuild | None = None
         try:
             self.index: dict[str, list] = json.loads(self.index_file.read_text())
         except (OSError, ValueError):
@@ -146,24 +258,52 @@ class BuildCache:
 
     key = staticmethod(entry_key)
 
-    def _entry(self, key: str) -> Path:
+    def _entry(self, key: str) -> str:
         return entry_path(self.entries, key)
 
-    def get(self, key: str, out: Path) -> Outcome | None:
-        """The cached outcome with its files linked into `out`, or None."""
+    @property
+    def last(self) -> LastBuild:
+        """The last published build's records (read once, on first use)."""
+        if self._last is None:
+            self._last = LastBuild()
+            if self.read:
+                try:
+                    with no_gc():
+                        version, state = marshal.loads(self.last_file.read_bytes())
+                    if version == _RECORD_VERSION:
+                        self._last = LastBuild(**state)
+                except (OSError, ValueError, EOFError, TypeError):
+                    pass
+        return self._last
+
+    def get(self, key: str, *, canaries: bool = True) -> Outcome | None:
+        """The cached outcome (its files are not placed: see `files`), or None. Reading many,
+        wrap the calls in `no_gc()`."""
         if not self.read:
             return None
-        entry = self._entry(key)
+        data = self.last.records.get(key)
         try:
-            with open(f"{entry}.pickle", "rb") as fh:
-                outcome: Outcome = pickle.loads(fh.read())
-            for n, relative in enumerate(outcome.files):
-                link_or_copy(f"{entry}.{n}", f"{out}/{relative}", self._made)
-        except (OSError, pickle.UnpicklingError, EOFError, AttributeError):
+            if data is None:
+                with open(f"{self._entry(key)}.rec", "rb") as fh:
+                    data = fh.read()
+            outcome = outcome_from_record(data, canaries=canaries)
+        except (OSError, ValueError, EOFError, TypeError):
             return None
+        self.records[key] = data
         self.used.add(key)
         self.hits += 1
         return outcome
+
+    def files(self, key: str, outcome: Outcome) -> dict[str, str]:
+        """Where a cached outcome's files are kept, by their path in the output."""
+        entry = self._entry(key)
+        return {relative: f"{entry}.{n}" for n, relative in enumerate(outcome.files)}
+
+    def forget(self, key: str) -> None:
+        """A hit whose files turned out to be missing: the worker makes it again."""
+        self.records.pop(key, None)
+        self.used.discard(key)
+        self.hits -= 1
 
     def adopt(self, outcome: Outcome, item: SourceItem) -> None:
         """Take note of the entry a worker wrote for `item` (outcome.cache_key)."""
@@ -199,7 +339,7 @@ class BuildCache:
         self.used.add(key)
 
     def has(self, key: str) -> bool:
-        return os.path.isfile(f"{self._entry(key)}.pickle")
+        return os.path.isfile(f"{self._entry(key)}.rec")
 
     def still_current(self, fingerprint: str | None, out: Path) -> bool:
         """Whether the last published build had this fingerprint and its output is in place
@@ -216,8 +356,35 @@ class BuildCache:
             self.last_summary = last["summary"]
         return current
 
-    def finish(self, out: Path | None = None, summary: dict | None = None) -> None:
-        """Save the file index and drop the entries this build did not use."""
+    def from_instances(
+        self, out: Path, published: dict[str, os.DirEntry[str]]
+    ) -> dict[str, os.DirEntry[str]]:
+        """The files the last build made from its instances alone (the DICOMweb tree, Part 10
+        files, zips), as entries of the `published` listing of `out`; empty unless `out` is
+        still that build's output (a swap makes a new inode) and holds them all."""
+        last = self.last
+        try:
+            if (str(out), out.stat().st_ino) != (last.out, last.out_inode):
+                return {}
+            return {relative: published[relative] for relative in last.from_instances}
+        except (OSError, KeyError):
+            return {}
+
+    def sweep_memo(self, inputs: str | None) -> list[Canary] | None:
+        """The sweep's canaries of the last build if it had the same inputs (and code)."""
+        from .deid import Canary
+
+        if inputs is None or inputs != self.last.inputs:
+            return None
+        return [Canary(*c) for c in self.last.canaries]
+
+    def finish(
+        self,
+        out: Path | None = None,
+        summary: dict | None = None,
+        last: LastBuild | None = None,
+    ) -> None:
+        """Save the file index and the build's records; drop the entries it did not use."""
         self.root.mkdir(parents=True, exist_ok=True)
         if out is not None and self.fingerprint_of_build:
             state = {
@@ -230,9 +397,33 @@ class BuildCache:
         tmp = self.index_file.with_suffix(".tmp")
         tmp.write_text(json.dumps(self.index, sort_keys=True))
         os.replace(tmp, self.index_file)
-        if not self.entries.is_dir():
-            return
+        unchanged = self.read and sorted(self.used) == self.last.used
+        if last is not None and out is not None:
+            self._write_last(last, out)
+        if unchanged or not self.entries.is_dir():
+            return  # the same entries as the last build: nothing to drop
         for bucket in self.entries.iterdir():
             for path in bucket.iterdir():
                 if path.name.split(".", 1)[0] not in self.used:
                     path.unlink(missing_ok=True)
+
+    def _write_last(self, last: LastBuild, out: Path) -> None:
+        """Keep `last` with this build's records; those of entries a worker wrote are read
+        back from the entry (the parent never converts an outcome itself)."""
+        for key in self.used:
+            if key not in self.records:
+                try:
+                    with open(f"{self._entry(key)}.rec", "rb") as fh:
+                        self.records[key] = fh.read()
+                except OSError:
+                    continue  # a derived file's key, or an entry the worker could not write
+        last.records = {k: v for k, v in self.records.items() if k in self.used}
+        last.out, last.out_inode = str(out), out.stat().st_ino
+        last.used = sorted(self.used)
+        state = {f.name: getattr(last, f.name) for f in fields(last)}
+        tmp = self.last_file.with_suffix(".tmp")
+        try:
+            tmp.write_bytes(marshal.dumps((_RECORD_VERSION, state)))
+            os.replace(tmp, self.last_file)
+        except (OSError, ValueError):
+            tmp.unlink(missing_ok=True)

@@ -6,7 +6,9 @@ shows. Callers pass the public title: an unknown case's card never names its dia
 
 from __future__ import annotations
 
+import hashlib
 import io
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -61,9 +63,42 @@ def view_window(value: Any, modality: str) -> tuple[float, float] | None:
     return (center, width) if width > 0 else None
 
 
-def key_image(studies: list[Study], out: Path, view: dict[str, Any], side: int) -> Image.Image:
+@dataclass(frozen=True)
+class KeyImage:
+    """What a case's key image is drawn from: the published frame's bytes and how to show
+    them. Cheap to make; `digest` names the image without decoding the frame (a rebuild
+    finds its card in the cache), `draw` decodes it."""
+
+    data: bytes
+    transfer_syntax: str
+    layout: pixels.PixelLayout
+    window: tuple[float, float] | None
+    slope: float
+    intercept: float
+    side: int
+
+    def digest(self) -> str:
+        params = (self.transfer_syntax, self.layout, self.window, self.slope, self.intercept)
+        text = f"{params!r}{self.side}".encode()
+        return hashlib.sha256(text + self.data).hexdigest()
+
+    def draw(self) -> Image.Image:
+        frame = pixels.decode_frame(self.data, self.transfer_syntax, self.layout)
+        jpeg = pixels.thumbnail_jpeg(
+            frame,
+            self.layout,
+            slope=self.slope,
+            intercept=self.intercept,
+            window=self.window,
+            max_side=self.side,
+            quality=92,
+        )
+        return Image.open(io.BytesIO(jpeg)).convert("RGB")
+
+
+def key_image(studies: list[Study], out: Path, view: dict[str, Any], side: int) -> KeyImage:
     """The case's key slice (its view's series and slice, else the middle of the first series)
-    in the view's window preset or the data's own, as a greyscale/RGB image."""
+    in the view's window preset or the data's own."""
     picked = _view_series(studies, view)
     if picked is None:
         raise ValueError("the case has no series")
@@ -74,22 +109,17 @@ def key_image(studies: list[Study], out: Path, view: dict[str, Any], side: int) 
         inst, n = frames[slice_no - 1]
     else:
         inst, n = frames[len(frames) // 2]
-    layout = layout_from_metadata(inst.metadata)
-    data = (out / frame_path(study.uid, series.uid, inst.sop_uid, n)).read_bytes()
-    frame = pixels.decode_frame(data, inst.transfer_syntax, layout)
     modality = str(first(inst.metadata, "00080060", ""))
-    window = view_window(view.get("window"), modality) or window_of(inst.metadata)
     slope, intercept = rescale_of(inst.metadata)
-    jpeg = pixels.thumbnail_jpeg(
-        frame,
-        layout,
+    return KeyImage(
+        data=(out / frame_path(study.uid, series.uid, inst.sop_uid, n)).read_bytes(),
+        transfer_syntax=inst.transfer_syntax,
+        layout=layout_from_metadata(inst.metadata),
+        window=view_window(view.get("window"), modality) or window_of(inst.metadata),
         slope=slope,
         intercept=intercept,
-        window=window,
-        max_side=side,
-        quality=92,
+        side=side,
     )
-    return Image.open(io.BytesIO(jpeg)).convert("RGB")
 
 
 def _wrap(draw: ImageDraw.ImageDraw, text: str, face: FontType, width: int, lines: int) -> str:

@@ -118,3 +118,121 @@ def test_noop_fast_path_still_notices_a_deleted_output(site: Path) -> None:
     report = build(load_config(site), workers=1)
     assert report.published and (site.parent / "public/data/cases/one.json").is_file()
     assert len(report.added) > 10  # really written again, from the cache
+
+
+def spare(site: Path) -> Path:
+    return site.parent / ".public.sitegen-spare"
+
+
+def clean_tree(site: Path) -> dict[str, bytes]:
+    """What a clean build of the site's current state publishes (into another folder)."""
+    build(load_config(site), out_dir=site.parent / "clean", workers=1, clean=True)
+    return tree(site.parent / "clean")
+
+
+def test_text_edit_links_the_unchanged_tree_and_equals_a_clean_build(site: Path) -> None:
+    build(load_config(site), workers=1)
+    out = site.parent / "public"
+    kept = [
+        next(out.glob("dicomweb/studies/*/series/*/metadata")),
+        next(out.glob("dicomweb/studies/*/series/*/thumbnail")),
+        next(out.glob("dicomweb/studies/*/series/*/instances/*/frames/1")),
+        next(out.glob("dicom/*/*/*.dcm")),
+        out / "downloads/one.zip",
+    ]
+    inodes = {path: path.stat().st_ino for path in kept}
+    site.write_text(site.read_text().replace("first text", "edited text"))
+    report = build(load_config(site), workers=1)
+    assert report.cached == 5 and report.published
+    # made from the same instances as the published tree: linked from it, not made again
+    assert {path: path.stat().st_ino for path in kept} == inodes
+    assert spare(site).is_dir()  # the old tree, kept for the next build to recycle
+    assert tree(out) == clean_tree(site)
+
+
+def test_a_recycled_spare_tree_leaves_nothing_of_its_own(site: Path) -> None:
+    build(load_config(site), workers=1)
+    site.write_text(site.read_text().replace("first text", "second text"))
+    build(load_config(site), workers=1)
+    # whatever the spare holds: a replaced frame, a stray file, a link, empty folders
+    frame = next(spare(site).glob("dicomweb/studies/*/series/*/instances/*/frames/1"))
+    frame.unlink()
+    frame.write_bytes(b"not a frame")
+    (spare(site) / "cases/stray.html").write_text("stray")
+    (spare(site) / "link").symlink_to(site)
+    (spare(site) / "empty/deeper").mkdir(parents=True)
+    site.write_text(site.read_text().replace("second text", "third text"))
+    assert build(load_config(site), workers=1).cached == 5
+    assert tree(site.parent / "public") == clean_tree(site)
+    assert not (site.parent / "public/link").exists()
+    assert not (site.parent / "public/empty").exists()
+
+
+def test_failed_rebuild_in_a_recycled_tree_leaves_public_untouched(
+    site: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sitegen.build as build_module
+
+    build(load_config(site), workers=1)
+    site.write_text(site.read_text().replace("first text", "second text"))
+    build(load_config(site), workers=1)
+    before = tree(site.parent / "public")
+
+    def explode(*args: object) -> None:
+        raise OSError("disk full (simulated)")
+
+    monkeypatch.setattr(build_module, "write_host_files", explode)  # after every other writer
+    site.write_text(site.read_text().replace("second text", "third text"))
+    with pytest.raises(OSError, match="disk full"):
+        build(load_config(site), workers=1)
+    assert tree(site.parent / "public") == before
+    assert [p.name for p in site.parent.iterdir() if "sitegen-tmp" in p.name] == []
+    monkeypatch.undo()
+    assert build(load_config(site), workers=1).published
+    assert tree(site.parent / "public") == clean_tree(site)
+
+
+def test_a_name_typed_into_case_text_is_caught_on_a_text_edit(site: Path) -> None:
+    """The sweep skips only bytes it found clean before: an edited page is read again."""
+    from sitegen.build import BuildFailed
+
+    build(load_config(site), workers=1)
+    site.write_text(site.read_text().replace("first text", "seen by Vandermolen"))
+    before = tree(site.parent / "public")
+    with pytest.raises(BuildFailed) as info:
+        build(load_config(site), workers=1)
+    errors = "\n".join(info.value.report.errors)
+    assert "identifying data would be published: cases/one/index.html" in errors
+    assert "Vandermolen" not in errors
+    assert tree(site.parent / "public") == before
+
+
+def test_added_series_equals_a_clean_build(site: Path) -> None:
+    build(load_config(site), workers=1)
+    write_ct_series(site.parent / "two/more", 2, seed="two-more", series_number=5)
+    report = build(load_config(site), workers=1)
+    assert report.cached == 5 and report.instances == 7
+    assert sum(1 for name in report.added if "/frames/" in name) == 2
+    assert tree(site.parent / "public") == clean_tree(site)
+
+
+def test_renamed_input_is_made_again(site: Path) -> None:
+    """An input's names are canaries and order the instances: not taken from the cache."""
+    build(load_config(site), workers=1)
+    (site.parent / "one").rename(site.parent / "uno")
+    site.write_text(site.read_text().replace('source = "one"', 'source = "uno"'))
+    assert build(load_config(site), workers=1).cached == 2
+    assert tree(site.parent / "public") == clean_tree(site)
+
+
+def test_files_added_to_or_removed_from_public_are_not_carried_over(site: Path) -> None:
+    """The published tree is linked from only for the files the last build made there."""
+    build(load_config(site), workers=1)
+    out = site.parent / "public"
+    (out / "dicomweb/studies/index.json.gz").write_bytes(b"left by a deploy tool")
+    next(out.glob("dicom/*/*/*.dcm")).unlink()
+    site.write_text(site.read_text().replace("first text", "edited text"))
+    report = build(load_config(site), workers=1)
+    assert report.cached == 5
+    assert not (out / "dicomweb/studies/index.json.gz").exists()
+    assert tree(out) == clean_tree(site)

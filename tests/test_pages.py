@@ -242,6 +242,34 @@ def test_download_link_only_when_the_zip_exists(built: tuple[Site, Path]) -> Non
     assert "downloads/" not in without
 
 
+def test_cards_are_drawn_again_only_when_their_inputs_change(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The card cache is keyed on the key frame's bytes and the card's text: a rebuild after a
+    text edit decodes no frame; a new title redraws that one card only."""
+    from sitegen.cards import KeyImage
+
+    site, out = build_site(tmp_path / "site", "/sub/")
+    cards = {p.relative_to(out): p.read_bytes() for p in out.rglob("card.png")}
+    assert len(cards) == 4  # three cases and the site's own
+    drawn: list[KeyImage] = []
+    draw = KeyImage.draw
+    monkeypatch.setattr(KeyImage, "draw", lambda self: drawn.append(self) or draw(self))
+
+    config = tmp_path / "site/site.toml"
+    text = config.read_text(encoding="utf-8")
+    config.write_text(text.replace("Deep sulcus sign.", "Deep sulcus sign, left."), "utf-8")
+    assert build(load_config(config), workers=1).published
+    assert drawn == []
+    assert {p.relative_to(out): p.read_bytes() for p in out.rglob("card.png")} == cards
+
+    config.write_text(text.replace("Tension pneumothorax", "Tension pneumothorax, left"), "utf-8")
+    assert build(load_config(config), workers=1).published
+    assert len(drawn) == 1
+    changed = [p for p, data in cards.items() if (out / p).read_bytes() != data]
+    assert changed == [Path("cases/chest-trauma/card.png")]
+
+
 def test_no_absolute_urls_without_site_url(tmp_path: Path) -> None:
     _, out = build_site(tmp_path / "site", "/sub/")
     html = (out / "cases/chest-trauma/index.html").read_text(encoding="utf-8")

@@ -22,7 +22,7 @@ from markupsafe import Markup, escape
 
 from .. import __version__
 from ..attrs import first
-from ..cards import key_image, render_card
+from ..cards import KeyImage, key_image, render_card
 from ..config import Case, Site
 from ..hosts import CSP, absolute_root
 from ..model import Study, series_dir
@@ -208,16 +208,16 @@ class _CardCache:
         self.folder = folder
         self.used: set[str] = set()
 
-    def get(self, image: Any, *text: Any) -> bytes:
+    def get(self, image: KeyImage | None, *text: Any) -> bytes:
         digest = hashlib.sha256(f"{__version__}{text!r}".encode())
         if image is not None:
-            digest.update(f"{image.mode}{image.size}".encode() + image.tobytes())
+            digest.update(image.digest().encode())  # the frame is decoded on a miss only
         name = digest.hexdigest() + ".png"
         self.used.add(name)
         cached = self.folder / name if self.folder else None
         if cached is not None and cached.is_file():
             return cached.read_bytes()
-        data = render_card(image, *text)
+        data = render_card(image.draw() if image is not None else None, *text)
         if cached is not None:
             cached.parent.mkdir(parents=True, exist_ok=True)
             cached.write_bytes(data)

@@ -8,6 +8,7 @@ multi-frame instance is never held in memory whole.
 
 from __future__ import annotations
 
+import os
 import struct
 import zipfile
 from collections.abc import Iterable
@@ -113,17 +114,33 @@ def write_part10(
     """Write `ds` (no Pixel Data) plus the frame files as one Part 10 file.
 
     `frame_bytes` is one native frame's size, used for raw frames (which may carry a pad byte).
-    Returns the header (everything before Pixel Data), for the privacy sweep."""
+    Returns the header (everything before Pixel Data), for the privacy sweep. Written through
+    a temporary name: the path may be a hard link shared with the build cache and the
+    published site (an instance met twice), which must never be written into."""
     if not path.parent.is_dir():  # a failed mkdir costs more than a stat
         path.parent.mkdir(parents=True, exist_ok=True)
-    native = UID(transfer_syntax) == ExplicitVRLittleEndian
     header = _header(ds, transfer_syntax)
+    # native frames: OW for words, OB for bytes; None: encapsulated
+    native = None
+    if UID(transfer_syntax) == ExplicitVRLittleEndian:
+        native = b"OW" if int(ds.get("BitsAllocated", 8)) > 8 else b"OB"
+    tmp = path.with_name(f".tmp-{os.getpid()}-{path.name}")
+    try:
+        _write_file(tmp, header, frames, frame_bytes, native)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return header
+
+
+def _write_file(
+    path: Path, header: bytes, frames: list[Path | bytes], frame_bytes: int, native: bytes | None
+) -> None:
     with open(path, "wb") as fh:
         fh.write(header)
         if native:
             total = frame_bytes * len(frames)
-            vr = b"OW" if int(ds.get("BitsAllocated", 8)) > 8 else b"OB"
-            fh.write(struct.pack("<HH2sHI", 0x7FE0, 0x0010, vr, 0, total + total % 2))
+            fh.write(struct.pack("<HH2sHI", 0x7FE0, 0x0010, native, 0, total + total % 2))
             for frame in frames:
                 fh.write(_bytes(frame)[:frame_bytes])
             if total % 2:
@@ -142,7 +159,6 @@ def write_part10(
                 data = _bytes(frame)
                 fh.write(_ITEM + struct.pack("<I", size) + data + b"\0" * (size - len(data)))
             fh.write(_SEQ_END)
-    return header
 
 
 def zip_members(out: Path, slug: str, studies: Iterable[Study]) -> list[tuple[str, Path]]:
