@@ -135,15 +135,16 @@ def run_floor(paths: Iterable[Path], workers: int, out: Path | None = None) -> t
 
 
 def run_build(site_toml: Path, workers: int) -> tuple[float, BuildReport]:
-    """Wall seconds of the whole build() call (config load excluded) and its report. Clean:
-    a site kept from an earlier run (--keep) has a build cache that would make it a rebuild;
-    its public/ (and the spare tree beside it) is removed first: a build into a fresh folder."""
+    """Wall seconds of the whole build() call (config load excluded) and its report, for a
+    site built for the first time (one kept from an earlier run, --keep, is reset)."""
     site = load_config(site_toml)
     out = site.out_path()
-    for leftover in [out, *out.parent.glob(f".{out.name}.sitegen-*")]:  # e.g. the spare tree
+    # a first build: no output, no spare tree beside it, no build cache (a --clean build
+    # would also replace the cache's entries, deleting the files of the run before)
+    for leftover in [out, *out.parent.glob(f".{out.name}.sitegen-*"), site.root / ".sitegen"]:
         shutil.rmtree(leftover, ignore_errors=True)
     t0 = time.perf_counter()
-    report = build(site, workers=workers, clean=True)
+    report = build(site, workers=workers)
     return time.perf_counter() - t0, report
 
 

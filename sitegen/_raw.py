@@ -19,7 +19,7 @@ from pydicom.dataset import Dataset
 from pydicom.multival import MultiValue
 from pydicom.tag import BaseTag
 
-MEMO_LIMIT = 50_000  # entries per memo; it is emptied when full
+MEMO_LIMIT = 20_000  # entries per memo (a few MB); it is emptied when full
 VALUE_BYTES = 512  # longer values are rare and not worth keeping
 SPECIFIC_CHARACTER_SET = 0x00080005
 # never read for a key: reading them would load the (possibly deferred) pixel data

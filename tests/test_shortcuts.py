@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import io
+import os
 from pathlib import Path
 from typing import Any
 
@@ -107,3 +108,19 @@ def test_dicom_json_and_part10_header_match_pydicom(
     ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
     pydicom.dcmwrite(reference, ds, enforce_file_format=True, little_endian=True, implicit_vr=False)
     assert header == reference.getvalue()
+
+
+def test_part10_is_never_written_into_a_shared_file(tmp_path: Path) -> None:
+    """A Part 10 path can be a hard link shared with the build cache and the published site:
+    the writer replaces it and leaves the other links' bytes alone."""
+    ds = pydicom.dcmread(get_testdata_files("CT_small.dcm")[0])
+    del ds.PixelData
+    shared = tmp_path / "cache-entry.1"
+    shared.write_bytes(b"published bytes")
+    target = tmp_path / "dicom" / "1.dcm"
+    target.parent.mkdir()
+    os.link(shared, target)
+    part10.write_part10(target, ds, [b"\xff\x4f\xff\x51frame"], "1.2.840.10008.1.2.4.201", 0)
+    assert shared.read_bytes() == b"published bytes"
+    assert pydicom.dcmread(target).SOPInstanceUID == ds.SOPInstanceUID
+    assert sorted(p.name for p in target.parent.iterdir()) == ["1.dcm"]  # no temporary left
