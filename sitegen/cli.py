@@ -533,7 +533,9 @@ def new_cmd(directory: Path) -> None:
     (directory / "cases/example").mkdir(parents=True)
     (directory / "site.toml").write_text(SCAFFOLD_SITE, encoding="utf-8")
     (directory / "cases/example/case.md").write_text(SCAFFOLD_CASE, encoding="utf-8")
-    (directory / ".gitignore").write_text("public/\n.sitegen/\n", encoding="utf-8")
+    # the output, what a build keeps beside it (lock, spare tree) and the key and caches
+    ignored = "public/\n.public.sitegen-*\n.sitegen/\n"
+    (directory / ".gitignore").write_text(ignored, encoding="utf-8")
     workflows = directory / ".github/workflows"
     workflows.mkdir(parents=True)
     (workflows / "pages.yml").write_text(

@@ -190,7 +190,8 @@ def test_new_scaffolds_a_pages_workflow(tmp_path: Path) -> None:
     }
     assert workflow["permissions"] == {"contents": "read", "pages": "write", "id-token": "write"}
     assert "## Deploy" in (target / "README.md").read_text()
-    assert ".sitegen/" in (target / ".gitignore").read_text()
+    ignored = (target / ".gitignore").read_text().split()
+    assert {".sitegen/", "public/", ".public.sitegen-*"} <= set(ignored)
 
 
 def test_build_base_url_option(tmp_path: Path) -> None:
