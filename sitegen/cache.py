@@ -343,7 +343,8 @@ class BuildCache:
 
     def still_current(self, fingerprint: str | None, out: Path) -> bool:
         """Whether the last published build had this fingerprint and its output is in place
-        (the atomic swap gives every published folder a new inode)."""
+        (the atomic swap gives every published folder a new inode). Read from the small
+        last-build.json, not last-build.marshal: a no-op build reads nothing else."""
         if not self.read or fingerprint is None:
             return False
         try:

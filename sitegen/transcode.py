@@ -18,7 +18,8 @@ from typing import Any
 
 import numpy as np
 import pydicom
-from pydicom.dataelem import RawDataElement, convert_raw_data_element
+from pydicom.datadict import keyword_for_tag
+from pydicom.dataelem import convert_raw_data_element
 from pydicom.dataset import Dataset
 
 from . import limits, pixels
@@ -206,7 +207,9 @@ def _run(item: SourceItem, job: Job, out: Outcome) -> None:
     input_ts = str(getattr(ds, "file_meta", {}).get("TransferSyntaxUID", ""))
     if input_ts in LOSSY_INPUT:
         ds.LossyImageCompression = "01"  # our lossless frames keep the input's earlier loss
-    metadata = _metadata(ds, sop, ts, pixels.metadata_updates(layout, job.codec))
+    bad: list[str] = []
+    metadata = _metadata(ds, sop, ts, pixels.metadata_updates(layout, job.codec), bad)
+    out.warnings += [f"{item.label}: {b}: not valid, left out of the metadata" for b in bad]
     if job.part10:
         # a single frame is still in memory; a multi-frame's frames are read back one by one
         frame_files: list[Path | bytes] = (
@@ -352,22 +355,28 @@ LOSSY_INPUT = {"1.2.840.10008.1.2.4.50", "1.2.840.10008.1.2.4.51", "1.2.840.1000
 _JSON_MEMO: dict[tuple[Any, ...], str] = {}  # see sitegen/_raw.py
 
 
-def _dicom_json(ds: Dataset) -> dict[str, Any]:
+def _dicom_json(ds: Dataset, bad: list[str]) -> dict[str, Any]:
     """``ds.to_json_dict()``, remembering each element's JSON per worker (a series repeats
-    most of them) and leaving undecoded elements undecoded for the Part 10 writer."""
+    most of them) and leaving undecoded elements undecoded for the Part 10 writer. An element
+    whose value has no JSON (a DS that is no number) is left out and named in `bad`."""
     charset = decoding_charset(ds)
     meta: dict[str, Any] = {}
     for tag in ds.keys():
-        elem = ds.get_item(tag)
         key = undecoded_key(ds, tag, charset)
-        if key is None:  # decoded, or to be decoded the usual way
-            elem = ds[tag]
-            key = decoded_key(elem, charset)
         text = _JSON_MEMO.get(key) if key is not None else None
         if text is None:
-            if isinstance(elem, RawDataElement):
-                elem = convert_raw_data_element(elem, encoding=list(charset), ds=ds)
-            text = json.dumps(elem.to_json_dict(None, 1 << 30))
+            try:
+                if key is None:  # decoded, or decoded the usual way
+                    elem = ds[tag]
+                    key = decoded_key(elem, charset)
+                    text = _JSON_MEMO.get(key) if key is not None else None
+                else:
+                    raw = ds.get_item(tag)
+                    elem = convert_raw_data_element(raw, encoding=list(charset), ds=ds)
+                text = text or json.dumps(elem.to_json_dict(None, 1 << 30))
+            except (ValueError, TypeError, OverflowError) as exc:
+                bad.append(f"{_label(tag)} ({_reason(exc)})")
+                continue
             if key is not None:
                 if len(_JSON_MEMO) >= MEMO_LIMIT:
                     _JSON_MEMO.clear()
@@ -376,9 +385,16 @@ def _dicom_json(ds: Dataset) -> dict[str, Any]:
     return meta
 
 
-def _metadata(ds: Dataset, sop: str, ts: str, updates: dict[str, object]) -> dict[str, Any]:
+def _label(tag: int) -> str:
+    return f"({tag >> 16:04X},{tag & 0xFFFF:04X}) {keyword_for_tag(tag) or 'unknown'}"
+
+
+def _metadata(
+    ds: Dataset, sop: str, ts: str, updates: dict[str, object], bad: list[str]
+) -> dict[str, Any]:
     """DICOM JSON (PS3.18 F.2) for the published instance. PixelData becomes a BulkDataURI
-    relative to the series metadata URL; AvailableTransferSyntaxUID names the frames' syntax."""
+    relative to the series metadata URL; AvailableTransferSyntaxUID names the frames' syntax.
+    Elements with values that have no JSON are named in `bad`."""
     for keyword, value in updates.items():
         if value is None:
             if keyword in ds:
@@ -388,7 +404,7 @@ def _metadata(ds: Dataset, sop: str, ts: str, updates: dict[str, object]) -> dic
     pixel_vr = "OW" if ts == pixels.TS_EXPLICIT_LE and int(ds.get("BitsAllocated", 8)) > 8 else "OB"
     for tag in [t for t in ds.keys() if t >= 0x7FE00000]:  # pixel data, padding, signatures
         del ds[tag]
-    meta = _dicom_json(ds)
+    meta = _dicom_json(ds, bad)
     meta[PIXEL_DATA] = {"vr": pixel_vr, "BulkDataURI": f"instances/{sop}/frames"}
     meta["00083002"] = {"vr": "UI", "Value": [ts]}
     return dict(sorted(meta.items()))

@@ -20,6 +20,8 @@ import pytest
 from pydicom.data import get_testdata_files
 
 from sitegen import transcode
+from sitegen.build import build
+from sitegen.config import load_config
 from sitegen.deid import Deidentifier, _profile
 from sitegen.writers import part10
 
@@ -28,6 +30,7 @@ DATA = Path(deid_data.__file__).parent / "data"
 FILES = [
     *sorted((DATA / "dicom-cookies").glob("*.dcm")),
     *sorted((DATA / "humans").glob("*.dcm")),
+    *sorted((DATA / "ultrasounds").glob("*.dcm")),  # colour, multi-frame, burned-in text
     *[Path(p) for p in get_testdata_files("CT_small.dcm")],  # explicit VR
     *[Path(p) for p in get_testdata_files("MR_small_implicit.dcm")],  # implicit VR
     *[Path(p) for p in get_testdata_files("MR_small_bigendian.dcm")],  # big endian
@@ -43,11 +46,62 @@ def _deidentified(path: Path, source: str) -> tuple[bytes, dict[str, Any], list,
     buffer = io.BytesIO()
     result.dataset.save_as(buffer, enforce_file_format=True)
     canaries = [(c.value, c.attribute, c.source) for c in result.canaries]
-    return buffer.getvalue(), result.dataset.to_json_dict(), canaries, result.actions
+    meta = result.dataset.to_json_dict(suppress_invalid_tags=True)  # a bad DS has no JSON
+    return buffer.getvalue(), meta, canaries, result.actions
 
 
 def test_files_cover_the_encodings() -> None:
     assert len(FILES) >= 12
+
+
+def hostile_file(folder: Path) -> Path:
+    """CT_small with hostile text, a name hidden in a description, a value that is no number
+    (DS "x") and a private element: a shortcut must treat all of them the same."""
+    ds = pydicom.dcmread(get_testdata_files("CT_small.dcm")[0])
+    ds.SeriesDescription = """"><script>alert(1)</script> Vandermolen^Ottoline"""
+    ds.ImageComments = "ﾃｽﾄ \\ <img src=x onerror=alert(2)>"
+    ds.PatientName = "Vandermolen^Ottoline"
+    ds.add_new(0x00091010, "LO", "Vandermolen private")
+    path = folder / "hostile.dcm"
+    ds.save_as(path, enforce_file_format=True)
+    data = path.read_bytes()
+    slope = b"\x28\x00\x53\x10DS"  # (0028,1053) RescaleSlope, explicit VR
+    at = data.index(slope) + 6
+    length = int.from_bytes(data[at : at + 2], "little")
+    path.write_bytes(data[: at + 2] + b"x".ljust(length) + data[at + 2 + length :])
+    return path
+
+
+def test_memo_gives_the_same_output_for_hostile_and_malformed_values(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = hostile_file(tmp_path)
+    with pytest.raises(ValueError):
+        float(pydicom.dcmread(path).RescaleSlope)  # really malformed
+    test_memo_gives_the_same_output(path, monkeypatch)
+    monkeypatch.undo()
+    bad: list[str] = []
+    for _ in range(2):  # the second time from the memo
+        meta = transcode._dicom_json(pydicom.dcmread(path, stop_before_pixels=True), bad)
+        assert "00281053" not in meta and meta["00280030"]["vr"] == "DS"
+    assert len(bad) == 2 and all("(0028,1053) RescaleSlope" in b for b in bad)
+
+
+def test_a_value_that_is_no_number_costs_one_attribute_not_the_image(tmp_path: Path) -> None:
+    """The build publishes the image without the bad attribute, saying which it left out;
+    the hostile strings and the hidden name reach no output (the sweep would refuse)."""
+    (tmp_path / "dicom").mkdir()
+    hostile_file(tmp_path / "dicom")
+    (tmp_path / "site.toml").write_text(
+        '[site]\ntitle = "t"\n\n[[cases]]\nslug = "a"\ntitle = "A"\nsource = "dicom"\n'
+    )
+    report = build(load_config(tmp_path / "site.toml"), workers=1)
+    assert report.published and report.instances == 1 and not report.errors
+    assert any("RescaleSlope" in w and "left out of the metadata" in w for w in report.warnings)
+    for file in (tmp_path / "public").rglob("*"):
+        if file.is_file():
+            data = file.read_bytes()
+            assert b"Vandermolen" not in data and b"alert(" not in data, file
 
 
 @pytest.mark.parametrize("path", FILES, ids=lambda p: p.name)
@@ -92,7 +146,12 @@ def test_dicom_json_and_part10_header_match_pydicom(
             del ds[tag]
         return ds
 
-    first, second = transcode._dicom_json(deidentified()), transcode._dicom_json(deidentified())
+    bad: list[str] = []
+    first, second = (
+        transcode._dicom_json(deidentified(), bad),
+        transcode._dicom_json(deidentified(), bad),
+    )
+    assert bad == []
     assert len(transcode._JSON_MEMO) > 10  # the second one came from the memo
     expected = deidentified().to_json_dict(bulk_data_threshold=1 << 30)
     assert first == expected and second == expected
