@@ -17,22 +17,21 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import Any, Protocol
 
-from . import pixels, publish, transcode
+from . import audit, pixels, publish, transcode
 from .cache import (
     BuildCache,
     LastBuild,
-    file_digest,
     item_job_fingerprint,
     job_fingerprint,
     no_gc,
 )
 from .config import Site
-from .deid import Canary, Deidentifier, Sweeper, load_or_create_key, without_published_dates
+from .deid import Canary, Deidentifier, load_or_create_key, value_canaries
 from .deid._sweep import Hit
 from .hosts import write_host_files
-from .model import Instance, Study, group, is_frame_file
+from .model import Instance, Study, group
 from .ohif import OhifError, install_ohif, ohif_study_url
-from .pages import own_text, write_pages
+from .pages import write_pages
 from .render import write_thumbnails
 from .sources import SourceItem, find_items
 from .sources.dicomweb import DicomwebError, DownloadProgress
@@ -78,6 +77,7 @@ class BuildReport:
     seconds: dict[str, float] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # values de-identification took out
     deid: bool = True
     published: bool = False
     cached: int = 0  # instances reused from the build cache
@@ -271,9 +271,11 @@ def plan(
     *,
     write: bool = True,
     ui: UI | None = None,
+    canaries: list[Canary] | None = None,
 ) -> list[tuple[SourceItem, transcode.Job]]:
     """One job per input file of every case; problems with a whole case go to the report.
-    DICOMweb sources are downloaded here (into their cache), with progress if `ui` shows it."""
+    DICOMweb sources are downloaded here (into their cache), with progress if `ui` shows it.
+    `canaries` gets the values the sources hold around their DICOM (zip, DICOMDIR)."""
     codec = pixels.FrameCodec(site.build.frames, site.build.lossy)
     progress: Callable[[DownloadProgress], None] | None = getattr(ui, "download", None)
     jobs: list[tuple[SourceItem, transcode.Job]] = []
@@ -284,6 +286,9 @@ def plan(
             report.errors.append(f'{case.file}: case "{case.slug}": {exc}')
             continue
         report.warnings += [f"{label}: {reason}" for label, reason in scan.skipped]
+        if canaries is not None and deidentifier is not None:
+            for text, vr, attribute, where in scan.texts:
+                canaries += value_canaries(text, vr, attribute, where)
         if not scan.items:
             report.errors.append(
                 f'{case.file}: case "{case.slug}": source "{case.source}" holds no DICOM images'
@@ -356,8 +361,9 @@ def _build_into(
             'build.frames = "jpegls": sitegen\'s viewer cannot decode JPEG-LS frames (OHIF can); '
             'use "htj2k" for the viewer'
         )
+    scan_canaries: list[Canary] = []
     with _stage(report, ui, "read", None) as detail:
-        jobs = plan(site, tmp, deidentifier, report, ui=ui)
+        jobs = plan(site, tmp, deidentifier, report, ui=ui, canaries=scan_canaries)
         detail.append(f"{len(jobs)} files")
     if report.errors:
         return _Built()
@@ -377,9 +383,13 @@ def _build_into(
     # and if that build's tree is still the one published, what it made from the instances
     # alone is this build's too: link it from there instead of making it again
     carry = cache.from_instances(out, published) if memo is not None else {}
+    if cache.last.refused:  # that build left instances out: make the tree anew
+        carry = {}
 
     instances: list[Instance] = []
-    canaries = []
+    files_of: dict[int, list[str]] = {}  # id(instance) -> what its worker wrote
+    canaries: list[Canary] = list(scan_canaries)
+    notes: list[str] = []
     with _stage(report, ui, "pixels", len(jobs)) as detail:
         n = site.build.workers if workers is None else workers
         hits = _cached(keys, cache, canaries=memo is None)
@@ -398,11 +408,13 @@ def _build_into(
             if outcome.refused:
                 (report.errors if strict else report.warnings).append(outcome.refused)
             canaries += outcome.canaries
+            notes += outcome.notes
             report.errors += [
                 f"identifying data would be published: {leak}" for leak in outcome.leaks
             ]
             if outcome.instance is not None:
                 instances.append(outcome.instance)
+                files_of[id(outcome.instance)] = outcome.files
                 report.bytes_in += outcome.instance.bytes_in
                 report.bytes_out += outcome.bytes_out
         report.cached = cache.hits
@@ -415,6 +427,24 @@ def _build_into(
             f"{sum(i.frames for i in instances)} frames, {mb:.1f} MB -> "
             f"{report.bytes_out / 1e6:.1f} MB ({report.ratio:.2f}x), {cache.hits} cached"
         )
+
+    report.notes = summarise_notes(notes)
+    sweep: audit.TreeSweep | None = None
+    screened: set[str] = set()
+    refused_count = 0
+    if use_deid:
+        sweep = _tree_sweep(site, cache, memo, canaries, instances, code)
+        with _stage(report, ui, "screen", None) as detail:
+            known = memo is not None and not cache.last.refused  # metadata screened before
+            refused = _screen(sweep, instances, files_of, tmp, report, strict, screened, known)
+            instances = [i for i in instances if id(i) not in refused]
+            refused_count = len(refused)
+            detail.append(
+                f"{len(instances)} instances against {len(sweep.data)} values, "
+                f"{len(refused)} refused"
+            )
+        if refused:
+            carry = {}  # the published tree holds what was refused now
 
     with _stage(report, ui, "write", None) as detail:
         studies = _group_by_case(site, instances, report)
@@ -452,23 +482,24 @@ def _build_into(
         inputs=_inputs_digest(keys.keys, code) or "",
         from_instances=sorted(rel for rel in files if rel.startswith(FROM_INSTANCES)),
     )
-    if use_deid:
+    if sweep is not None:
         with _stage(report, ui, "sweep", None) as detail:
-            if memo is None:
-                memo = canaries_to_sweep(canaries, [i.metadata for i in instances])
-            last.canaries = [(c.value, c.attribute, c.source) for c in memo]
-            last.sweep_key = _digest(code, *sorted(c.value for c in memo))
-            was_clean = set(cache.last.swept) if cache.last.sweep_key == last.sweep_key else set()
-            sweep = _Sweep(memo, was_clean)
-            hits = sweep.tree(files, folders)
+            last.canaries = [(c.value, c.attribute, c.source, c.word) for c in sweep.data]
+            last.page_values = sorted(c.value for c in sweep.pages)
+            last.sweep_key = _sweep_key(code, sweep)
+            # a case zip stores the screened Part 10 files as they are: its names are read
+            zips = {rel for rel in files if rel.startswith("downloads/") and rel.endswith(".zip")}
+            hits = sweep.zip_names({rel: files[rel] for rel in zips})
+            hits += sweep.tree(files, folders, screened | zips)
             last.swept = sorted(sweep.clean)
+            last.refused = refused_count
             for hit in hits[:50]:
                 report.errors.append(
                     f"identifying data would be published: {hit.path}: {hit.value!s} "
                     f"from {hit.canary.attribute} of {hit.canary.source}"
                 )
             detail.append(
-                f"{len(memo)} values checked, {len(hits)} found"
+                f"{len(sweep.data)} values checked, {len(hits)} found"
                 + (f" ({sweep.reused} files as swept before)" if sweep.reused else "")
             )
     else:
@@ -476,15 +507,6 @@ def _build_into(
     report.files_out = len(files)
     report.size_out = sum(entry.stat().st_size for entry in files.values())
     return _Built(files=files, published=published, last=last)
-
-
-def canaries_to_sweep(canaries: list[Canary], metadata: list[dict[str, Any]]) -> list[Canary]:
-    """One canary per value, less those that prove nothing when found: a date the site
-    publishes (another patient's shifted date), and text inside sitegen's own fixed pages and
-    viewer (a patient named "Viewer" and every "Open viewer" link). Build and check share it."""
-    unique = without_published_dates(list({c.value: c for c in canaries}.values()), metadata)
-    fixed = own_text()
-    return [c for c in unique if c.value.lower() not in fixed]
 
 
 def _digest(*parts: str) -> str:
@@ -615,84 +637,84 @@ def _outcomes(
         yield outcome
 
 
-class _Sweep:
-    """The parent's sweep of the finished tree: every path, and the bytes of every file not
-    swept where it was made (`_swept_here`). A file whose bytes the last build's sweep found
-    clean with the same canaries (and code) is not read for them again: same bytes, same
-    canaries, same answer. The build keeps the digests of what was clean for the next one."""
+FROM_INSTANCES = audit.FROM_INSTANCES
 
-    READ_WHOLE = 16 << 20  # bigger files are hashed and swept in blocks
 
-    def __init__(self, canaries: list[Canary], was_clean: set[str]) -> None:
-        self.canaries = canaries
-        self.was_clean = was_clean
-        self.clean: set[str] = set()
-        self.reused = 0
-        self._sweeper: Sweeper | None = None
+def summarise_notes(notes: list[str]) -> list[str]:
+    """One line per kind of note ("<attribute>: <what was done>"), with how many files and
+    the first of them: a series repeats the same note for every file."""
+    groups: dict[str, list[str]] = {}
+    for note in notes:
+        label, _, rest = note.partition(": ")
+        groups.setdefault(rest, []).append(label)
+    return [
+        f"{what} ({len(labels)} file{'s' if len(labels) > 1 else ''}, e.g. {labels[0]})"
+        for what, labels in groups.items()
+    ]
 
-    @property
-    def sweeper(self) -> Sweeper:
-        if self._sweeper is None:  # only when something must be read
-            self._sweeper = Sweeper(self.canaries)
-        return self._sweeper
 
-    def _was_clean(self, digest: str) -> bool:
-        if digest in self.was_clean:
-            self.reused += 1
-            self.clean.add(digest)
-            return True
-        return False
+def _tree_sweep(
+    site: Site,
+    cache: BuildCache,
+    memo: list[Canary] | None,
+    canaries: list[Canary],
+    instances: list[Instance],
+    code: str,
+) -> audit.TreeSweep:
+    """The sweep of this build: the union of every input's canaries (the last build's when
+    the inputs are the same), what its sweep found clean if the canaries are the same."""
+    if memo is not None:
+        page_values = set(cache.last.page_values)
+        data, pages = memo, [c for c in memo if c.value in page_values]
+    else:
+        data, pages = audit.split_canaries(canaries, [i.metadata for i in instances])
+    sweep = audit.TreeSweep(data, pages, trust_verbatim=True)
+    if cache.last.sweep_key == _sweep_key(code, sweep):
+        sweep.was_clean = set(cache.last.swept)
+    return sweep
 
-    def _found(self, digest: str, hits: list[Hit]) -> list[Hit]:
-        if not hits:
-            self.clean.add(digest)
-        return hits
 
-    def tree(self, files: dict[str, os.DirEntry[str]], folders: list[str]) -> list[Hit]:
+def _sweep_key(code: str, sweep: audit.TreeSweep) -> str:
+    data = sorted(c.value for c in sweep.data)
+    return _digest(code, *data, "\x00pages", *sorted(c.value for c in sweep.pages))
+
+
+def _screen(
+    sweep: audit.TreeSweep,
+    instances: list[Instance],
+    files_of: dict[int, list[str]],
+    tmp: Path,
+    report: BuildReport,
+    strict: bool,
+    screened: set[str],
+    known: bool = False,
+) -> set[int]:
+    """Sweep each instance's frames, Part 10 file and metadata with every input's canaries
+    before the tree is written: an instance holding another input's value is refused (its
+    files removed, the input and attribute named), and the rest of the site still publishes.
+    Returns the refused instances (by id); `screened` gets the files found clean. `known`:
+    the metadata are those the last build screened with the same canaries."""
+    refused: set[int] = set()
+    for instance in instances:
         hits: list[Hit] = []
-        for relative in sorted(files):
-            if not _swept_here(relative):
-                continue
-            path = Path(files[relative].path)
-            if files[relative].stat().st_size > self.READ_WHOLE:
-                digest = file_digest(path)
-                if not self._was_clean(digest):
-                    hits += self._found(digest, self.sweeper.scan_file(path, relative))
-                continue
-            data = path.read_bytes()
-            digest = hashlib.sha256(data).hexdigest()
-            if not self._was_clean(digest):
-                hits += self._found(digest, self.sweeper.scan_bytes(data, relative))
-        # every name in one pass; only when something is found, name by name to say where
-        paths = sorted([*files, *folders])
-        joined = "\n".join(paths).encode("utf-8")
-        digest = hashlib.sha256(joined).hexdigest()
-        if not self._was_clean(digest) and self._found(
-            digest, self.sweeper.scan_bytes(joined, "paths")
-        ):
-            for relative in paths:
-                hits += self.sweeper.scan_path_name(relative)
-        return hits
-
-
-# What the data writers (`write_dicomweb`, `write_thumbnails`, `_case_zip`) and the workers
-# (frames, Part 10 files) make from the instances alone; nothing else writes there.
-FROM_INSTANCES = ("dicomweb/", "dicom/", "downloads/")
-
-
-def _swept_here(relative: str) -> bool:
-    """Whether the parent's sweep reads a file's bytes (every path is checked regardless).
-
-    Not: frames and Part 10 files (swept by the workers that wrote them), the zips (which only
-    repackage Part 10 files), and files copied verbatim from sitegen or a pinned npm package
-    (the viewer, page assets), which no input ever reaches."""
-    derived = relative.startswith(("dicom/", "downloads/")) and relative.endswith((".dcm", ".zip"))
-    return not (derived or is_verbatim(relative) or is_frame_file(relative))
-
-
-def is_verbatim(relative: str) -> bool:
-    """Files copied unchanged from sitegen or a pinned npm package: no input reaches them."""
-    return relative.startswith(("viewer/", "assets/", "ohif/")) and relative != "ohif/app-config.js"
+        mine = [rel for rel in files_of.get(id(instance), []) if (tmp / rel).is_file()]
+        for relative in mine:
+            hits += sweep.file(relative, tmp / relative)
+        if not hits and not known:
+            text = json_bytes(instance.metadata)
+            hits = sweep.sweeper(True).scan_bytes(text, f"metadata of {instance.source}")
+        if not hits:
+            screened.update(mine)
+            continue
+        refused.add(id(instance))
+        for relative in mine:
+            (tmp / relative).unlink(missing_ok=True)
+        hit = hits[0]
+        (report.errors if strict else report.warnings).append(
+            f"{instance.source}: refused: its {hit.path} would publish {hit.value} "
+            f"({hit.canary.attribute} of {hit.canary.source})"
+        )
+    return refused
 
 
 def write_manifests(site: Site, studies: list[Study], out: Path) -> None:

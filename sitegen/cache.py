@@ -43,7 +43,7 @@ if TYPE_CHECKING:  # transcode writes entries through this module: no import cyc
     from .deid import Canary
     from .transcode import Job, Outcome
 
-CACHE_FORMAT = 4
+CACHE_FORMAT = 5
 _RECORD_VERSION = f"{CACHE_FORMAT} {sys.version_info[:2]} {marshal.version}"
 
 
@@ -117,7 +117,7 @@ def outcome_record(outcome: Outcome) -> bytes:
             value = tuple(getattr(value, g.name) for g in fields(value))
         elif f.name == "canaries":
             unique = {c.value: c for c in value}.values()
-            value = [(c.value, c.attribute, c.source) for c in unique]
+            value = [(c.value, c.attribute, c.source, c.word) for c in unique]
         values.append(value)
     return marshal.dumps((_RECORD_VERSION, plain(tuple(values))))
 
@@ -205,7 +205,9 @@ class LastBuild:
     out: str = ""  # where it was published, and the published folder's inode
     out_inode: int = 0
     records: dict[str, bytes] = field(default_factory=dict)  # cache key -> outcome record
-    canaries: list[tuple[str, str, str]] = field(default_factory=list)  # the sweep's
+    canaries: list[tuple[str, str, str, bool]] = field(default_factory=list)  # the sweep's
+    page_values: list[str] = field(default_factory=list)  # those of them swept in pages
+    refused: int = 0  # instances its screen refused
     sweep_key: str = ""  # digest of sitegen's code and those canaries' values
     swept: list[str] = field(default_factory=list)  # sha256 of contents the sweep found clean
     used: list[str] = field(default_factory=list)  # every cache entry the build used

@@ -13,17 +13,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .build import (
-    BuildReport,
-    QuietUI,
-    canaries_to_sweep,
-    is_verbatim,
-    make_deidentifier,
-    plan,
-    run_jobs,
-)
+from . import audit
+from .build import BuildReport, QuietUI, make_deidentifier, plan, run_jobs
 from .config import Site
-from .deid import Hit, Sweeper
+from .deid import Canary, Hit
+from .publish import listing
 
 ACTION_NAMES = {
     "X": "removed",
@@ -39,6 +33,7 @@ ACTION_NAMES = {
 class CheckReport:
     files: int = 0
     values: int = 0
+    proved: int = 0  # verbatim copies proved by hash to be sitegen's own files
     hits: list[Hit] = field(default_factory=list)
     actions: Counter[str] = field(default_factory=Counter)
     warnings: list[str] = field(default_factory=list)
@@ -61,16 +56,28 @@ def check_site(site: Site, public: Path, workers: int = 0) -> CheckReport:
     except ValueError as exc:
         result.errors.append(str(exc))
         return result
-    jobs = plan(site, public, deidentifier, scratch, write=False)
-    canaries = []
+    canaries: list[Canary] = []
+    jobs = plan(site, public, deidentifier, scratch, write=False, canaries=canaries)
     for _, _, outcome in run_jobs(jobs, workers, QuietUI()):
         canaries += outcome.canaries
         result.actions.update(outcome.actions)
         result.warnings += outcome.warnings
     result.warnings += scratch.warnings
     result.errors += scratch.errors
-    canaries = canaries_to_sweep(canaries, _published_metadata(public))  # as the build does
-    result.values = len(canaries)
-    result.files = sum(1 for p in public.rglob("*") if p.is_file())
-    result.hits = Sweeper(canaries).scan_tree(public, contents=lambda rel: not is_verbatim(rel))
+    data, pages = audit.split_canaries(canaries, _published_metadata(public))  # as the build
+    ohif = None
+    if site.ohif.enabled:
+        ohif = (site.ohif.version, tuple(site.ohif.keep), site.site.base_url)
+    sweep = audit.TreeSweep(data, pages, own=audit.own_digests(ohif))
+    folders: list[str] = []
+    files = listing(public, folders)
+    result.values = len(data)
+    result.files = len(files)
+    zips = {rel: e for rel, e in files.items() if rel.endswith(".zip")}
+    result.hits = sweep.zip_names(zips) + sweep.tree(files, folders)  # every byte is read
+    verbatim = sum(1 for rel in files if audit.is_verbatim(rel))
+    result.proved = verbatim - len(sweep.unproved)
+    result.warnings += [
+        f"{rel}: not sitegen's own copy, read like any file" for rel in sweep.unproved
+    ]
     return result

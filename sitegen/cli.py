@@ -135,6 +135,12 @@ def _print_report(report: BuildReport, quiet: bool) -> None:
             console.print(f"  {w}", markup=False)
         if len(report.warnings) > 20 and not quiet:
             console.print(f"  … and {len(report.warnings) - 20} more (--json lists all)")
+    if report.notes and not quiet:
+        console.print(
+            f"de-identification took values out of kept attributes ({len(report.notes)}):"
+        )
+        for note in report.notes[:20]:
+            console.print(f"  {note}", markup=False)
     if not report.deid:
         console.print("[bold red]de-identification was OFF for this build[/bold red]")
     if report.errors:
@@ -373,8 +379,8 @@ def check_cmd(config: str, public_dir: Path | None, workers: int, host: str | No
             )
         sys.exit(1)
     console.print(
-        f"checked {public} ({result.files:,} files) for {result.values:,} identifying values: "
-        "none found"
+        f"checked {public} ({result.files:,} files, every byte read; {result.proved:,} verbatim "
+        f"copies proved by hash) for {result.values:,} identifying values: none found"
     )
     if result.errors:
         sys.exit(1)

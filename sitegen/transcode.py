@@ -66,6 +66,7 @@ class Outcome:
     refused: str | None = None  # a privacy refusal: an error with --strict, a warning otherwise
     leaks: list[str] = field(default_factory=list)  # canaries found in this input's frames
     canaries: list[Canary] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # values de-identification took out
     bytes_out: int = 0
     actions: dict[str, int] = field(default_factory=dict)
     files: list[str] = field(default_factory=list)  # written below out_dir, for the build cache
@@ -134,6 +135,14 @@ def _run(item: SourceItem, job: Job, out: Outcome) -> None:
     if "PixelData" not in ds:
         sop_class = getattr(ds.get("SOPClassUID"), "name", ds.get("SOPClassUID", "unknown"))
         out.warnings.append(f"{item.label}: no image ({sop_class}), skipped")
+        if job.deid is not None:  # still the patient's data: its values are canaries
+            out.canaries += job.deid.path_canaries(item.relative, item.label)
+            try:
+                result = job.deid.deidentify(ds, source=item.label, patient_label=job.case)
+                out.canaries += result.canaries
+            except Exception as exc:  # the file is skipped either way
+                reason = _reason(exc)
+                out.warnings.append(f"{item.label}: its values could not all be read ({reason})")
         return
     bytes_in = item.size() if item.kind != "sample" else _encoded_size(ds)
     series_number = _int(ds.get("SeriesNumber"))
@@ -141,17 +150,19 @@ def _run(item: SourceItem, job: Job, out: Outcome) -> None:
     if job.deid is not None:
         refused = _refusal(ds, item.label, job, masks, series_number)
         # canaries of refused inputs too: their values must not surface anywhere else either
-        out.canaries += job.deid.path_canaries(item.relative, item.label)
-        out.canaries += codestream_canaries(ds, item.label)
+        extra = job.deid.path_canaries(item.relative, item.label)
+        extra += codestream_canaries(ds, item.label)
         result = job.deid.deidentify(
             ds,
             source=item.label,
             patient_label=job.patient_label,
             study_description=job.study_description,
+            extra_canaries=extra,
         )
         ds = result.dataset
-        out.canaries += result.canaries
+        out.canaries += extra + result.canaries
         out.actions = dict(result.actions)
+        out.notes += [f"{item.label}: {note}" for note in result.notes]
         if refused:
             out.refused = refused
             return
@@ -257,7 +268,8 @@ def _open(item: SourceItem) -> tuple[Dataset, str]:
 
 def _leaks(sweeper: Sweeper, data: bytes, relative: str) -> list[str]:
     return [
-        f"{h.path}: {h.value} from {h.canary.attribute}" for h in sweeper.scan_bytes(data, relative)
+        f"{h.path}: {h.value} from {h.canary.attribute} of {h.canary.source}"
+        for h in sweeper.scan_bytes(data, relative)
     ]
 
 

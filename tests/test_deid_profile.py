@@ -377,11 +377,39 @@ def test_date_shift_keeps_interval_for_one_patient() -> None:
 
     a, b = day(first.dataset.StudyDate), day(second.dataset.StudyDate)
     assert (b - a).days == (date(2020, 1, 15) - date(2019, 3, 4)).days
-    offset = deid.date_offset_days("PID-77341295")
+    offset = deid.date_offset_days(Deidentifier.identity(make_planted(), "c"))
     assert -3650 <= offset <= -365
     assert (a - date(2019, 3, 4)).days == offset
-    assert first.dataset.AcquisitionDateTime == first.dataset.StudyDate + "101733.250000+0100"
+    # the UTC offset suffix goes with TimezoneOffsetFromUTC
+    assert first.dataset.AcquisitionDateTime == first.dataset.StudyDate + "101733.250000"
     assert first.dataset.StudyTime == "101500"
+
+
+def test_date_offset_is_keyed_on_the_whole_identity() -> None:
+    """Patients with a blank or shared ID do not share an offset; a file naming no one takes
+    its case's."""
+    deid = Deidentifier(KEY)
+    offsets = set()
+    for name in ("Alpha^Anna", "Beta^Bruno", "Gamma^Gerda"):
+        ds = make_planted()
+        ds.PatientID = ""
+        ds.PatientName = name
+        offsets.add(deid.deidentify(ds, source="x", patient_label="c").dataset.StudyDate)
+    assert len(offsets) == 3
+    anonymous = []
+    for case in ("case-a", "case-b"):
+        ds = make_planted()
+        for keyword in ("PatientID", "PatientName", "PatientBirthDate"):
+            setattr(ds, keyword, "")
+        anonymous.append(deid.deidentify(ds, source="x", patient_label=case).dataset.StudyDate)
+    assert anonymous[0] != anonymous[1]
+
+
+def test_coarsen_times_option() -> None:
+    deid = Deidentifier(KEY, frozenset({"retain-modified-dates", "coarsen-times"}))
+    result = deid.deidentify(make_planted(), source="x", patient_label="c").dataset
+    assert result.StudyTime == "100000"
+    assert result.AcquisitionDateTime.endswith("100000")
 
 
 def test_dates_removed_without_the_option() -> None:

@@ -22,7 +22,7 @@ TYPICAL = [
     Canary("1.2.826.0.1.3680043.8.498.12345", "(0008,0018) SOPInstanceUID", "a.dcm"),
     Canary("Sankt Elsewhere Klinikum", "(0008,0080) InstitutionName", "a.dcm"),
     Canary("CT01", "(0008,1010) StationName", "a.dcm"),
-    Canary("12345", "(0010,0020) PatientID", "a.dcm"),  # numeric and short: ignored
+    Canary("12345", "(0010,0020) PatientID", "a.dcm"),  # numeric and short: in text only
 ]
 
 
@@ -46,12 +46,19 @@ def test_finds_case_and_encoding_variants() -> None:
 def test_numeric_canaries_respect_digit_boundaries() -> None:
     sweeper = Sweeper(TYPICAL)
     assert values(sweeper.scan_bytes(b"seen on 20190304.", "p")) == {"20190304"}
-    assert values(sweeper.scan_bytes(b"date=2019-03-04T10:00", "p")) == {"2019-03-04"}
+    # the dashed spelling, and the same digits without separators
+    assert values(sweeper.scan_bytes(b"date=2019-03-04T10:00", "p")) == {
+        "2019-03-04",
+        "20190304",
+    }
     assert not sweeper.scan_bytes(b"id 9920190304123", "p")
     assert not sweeper.scan_bytes(b"uid 1.2.826.0.1.3680043.8.498.123456", "p")
     assert not sweeper.scan_bytes(b"2.1.2.826.0.1.3680043.8.498.12345", "p")
     assert sweeper.scan_bytes(b"<uid>1.2.826.0.1.3680043.8.498.12345</uid>", "p")
-    assert not sweeper.scan_bytes(b"patient 12345 here", "p")  # < 8 digits: not a canary
+    assert values(sweeper.scan_bytes(b"patient 12345 here", "p")) == {"12345"}  # in text
+    assert not sweeper.scan_bytes(b"\x00\x01 12345 \x00 binary", "p")  # < 8: not in binary
+    assert values(sweeper.scan_bytes(b"mrn 00-012-345", "p")) == {"12345"}  # reformatted
+    assert not sweeper.scan_bytes(b"size 123456 and 0.12345", "p")
 
 
 def test_short_canaries_are_whole_words() -> None:

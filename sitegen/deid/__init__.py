@@ -5,7 +5,7 @@ pixel masking and the canary Sweeper that checks the finished site.
 """
 
 from ._burned_in import apply_mask, burned_in_reason, refuse_reason
-from ._canary import Canary, without_published_dates
+from ._canary import Canary, value_canaries, without_published_dates
 from ._codestream import codestream_canaries
 from ._keys import load_or_create_key
 from ._options import DEFAULT_OPTIONS, KNOWN_OPTIONS, parse_options
@@ -26,5 +26,6 @@ __all__ = [
     "load_or_create_key",
     "parse_options",
     "refuse_reason",
+    "value_canaries",
     "without_published_dates",
 ]

@@ -16,6 +16,8 @@ from pathlib import PurePosixPath
 from typing import Any
 
 MIN_LENGTH = 4
+NAME_PART_MIN_LENGTH = 2  # name components of 2-3 letters count as whole words in text
+IDENTIFIER_MIN_DIGITS = 5  # digit-only (normalised) identifiers count from 5 digits
 
 # Modality codes (PS3.3 C.7.3.1.1.1), lower-cased.
 MODALITY_CODES: frozenset[str] = frozenset(
@@ -28,8 +30,9 @@ MODALITY_CODES: frozenset[str] = frozenset(
 # Words that appear in ordinary, non-identifying DICOM data, technique descriptions or in
 # sitegen's own output.  A text whose words are all in here (or modality codes) is no
 # canary: "CT HEAD" or "AX T2 FLAIR" must not block publishing a page that says so.
-STOP_WORDS: frozenset[str] = frozenset(
-    """anonymous anonymized anonymised anon removed deidentified de-identified unknown none
+STOP_WORDS: frozenset[str] = (
+    frozenset(
+        """anonymous anonymized anonymised anon removed deidentified de-identified unknown none
     null n/a yes no true false other male female patient test demo phantom image images
     series study dicom original primary secondary derived axial ax sagittal sag coronal cor
     oblique localizer scout topogram survey helical spiral sequenced contrast with without
@@ -40,6 +43,19 @@ STOP_WORDS: frozenset[str] = frozenset(
     shoulder hand wrist elbow ankle foot heart cardiac liver kidney lung lungs breast
     extremity whole body left right bilateral ap lat pa frontal lateral portable upright
     supine prone 19000101 1900-01-01 000000 00000000""".split()
+    )
+    | frozenset(
+        # short English words: a name part spelled like one cannot be told from text
+        """a i o an as at be by do go he if in is it me my no of on or so to up us we ye am
+    and are but can day did for had has her him his how its let may new nor not now old
+    one our out own per see she the too two use via was way who why yet you all any few
+    man men mid off see set six ten top low red big end""".split()
+    )
+    | frozenset(
+        # the value representations: DICOM JSON and Part 10 headers spell them everywhere
+        """ae as at cs da ds dt fd fl is lo lt ob od of ol ov ow pn sh sl sq ss st sv tm uc ui
+    ul un ur us ut uv""".split()
+    )
 )
 IGNORABLE_WORDS: frozenset[str] = STOP_WORDS | MODALITY_CODES
 
@@ -53,6 +69,7 @@ class Canary:
     value: str = field(repr=False)
     attribute: str
     source: str
+    word: bool = False  # a word taken out of free text: it counts as a whole word only
 
 
 def mask(value: str) -> str:
@@ -68,10 +85,10 @@ def is_numeric(value: str) -> bool:
 
 
 @lru_cache(maxsize=65536)
-def is_useful(value: str) -> bool:
+def is_useful(value: str, minimum: int = MIN_LENGTH) -> bool:
     """Long enough, not whitespace/padding, not a stop word, not one repeated character."""
     stripped = value.strip().strip("\x00").strip()
-    if len(stripped) < MIN_LENGTH:
+    if len(stripped) < minimum:
         return False
     if stripped.lower() in STOP_WORDS:
         return False
@@ -113,26 +130,112 @@ def person_name_variants(value: str) -> list[str]:
     return variants
 
 
+def name_parts(value: str) -> list[str]:
+    """The single words of a person name's components ("Mary-Jane^van der Berg" -> Mary,
+    Jane, van, der, Berg): canaries from 2 letters, matched as whole words."""
+    return re.findall(r"[^\W\d_]+", value.replace("^", " ").replace("=", " "))
+
+
+_MONTHS = (
+    "january february march april may june july august september october november december"
+).split()
+
+
 def date_variants(value: str) -> list[str]:
-    """DA/DT: the value, its date part and common spellings of that date."""
+    """DA/DT: the value, its date part and the common spellings of that date: ISO, dotted,
+    slashed and dashed in day-first and month-first order, with 4- and 2-digit years, with
+    and without zero padding, and with month names ("12 Mar 1947", "March 12, 1947")."""
     variants = [value]
     digits = value.replace(".", "") if re.fullmatch(r"\d{4}\.\d{2}\.\d{2}", value) else value
-    if re.match(r"\d{8}", digits) and digits[:8] not in STOP_WORDS:
-        y, m, d = digits[:4], digits[4:6], digits[6:8]
-        variants += [digits[:8], f"{y}-{m}-{d}", f"{y}.{m}.{d}", f"{m}/{d}/{y}", f"{d}.{m}.{y}"]
+    if not re.match(r"\d{8}", digits) or digits[:8] in STOP_WORDS:
+        return variants
+    y, m, d = digits[:4], digits[4:6], digits[6:8]
+    if not (1 <= int(m) <= 12 and 1 <= int(d) <= 31):
+        return variants + [digits[:8]]
+    variants += [digits[:8], y + m + d, d + m + y, m + d + y]
+    days = {d, str(int(d))}
+    months = {m, str(int(m))}
+    for year in (y, y[2:]):
+        for day in days:
+            for month in months:
+                for sep in ("-", ".", "/", " "):
+                    variants += [f"{day}{sep}{month}{sep}{year}", f"{month}{sep}{day}{sep}{year}"]
+                    if len(year) == 4:
+                        variants.append(f"{year}{sep}{month}{sep}{day}")
+        name = _MONTHS[int(m) - 1]
+        for month in {name, name[:3]}:
+            for day in days:
+                variants += [
+                    f"{day} {month} {year}",
+                    f"{day}-{month}-{year}",
+                    f"{day}. {month} {year}",
+                    f"{month} {day}, {year}",
+                    f"{month} {day} {year}",
+                    f"{day}{month}{year}",
+                ]
     return variants
 
 
-def make_canaries(values: list[str], attribute: str, source: str) -> list[Canary]:
+def identifier_variants(value: str) -> list[str]:
+    """An identifier with 5+ digits ("PID-0044-1928") also as its digits alone, with and
+    without zero padding ("00441928", "441928"): reformatted copies are found by the sweep's
+    digit-run normalisation."""
+    digits = "".join(c for c in value if c.isdigit())
+    if len(digits) < IDENTIFIER_MIN_DIGITS or len(digits) > 20:
+        return []
+    return [digits, digits.lstrip("0") or digits]
+
+
+# Words of addresses, institutions and vendors that say nothing on their own.
+_ADDRESS_WORDS = frozenset(
+    """street road avenue lane drive main north south east west city suite floor building
+    apartment house strasse platz weg gasse allee hospital clinic klinikum university
+    medical center centre department radiology imaging institute general county state
+    systems system healthcare health solutions technologies technology corporation corp
+    company group international electric america europe japan memorial saint sankt
+    philips siemens toshiba canon agfa fuji fujifilm hitachi hologic carestream konica
+    minolta samsung esaote mindray varian elekta kodak picker marconi shimadzu images
+    ultrasound scanner version software""".split()
+)
+
+
+def free_text_tokens(value: str, *, all_words: bool = False) -> list[str]:
+    """Tokens of free text that may identify on their own: capitalised words of 4+ letters
+    ("... says Ignatius"), every 4+ letter word of an address (`all_words`), and numbers of
+    5+ digits. Common words of addresses and stop words are left out."""
+    tokens: list[str] = []
+    words = re.findall(r"[^\W\d_]+|\d+", value)
+    mixed = value != value.upper()
+    for n, word in enumerate(words):
+        low = word.lower()
+        if word.isdigit():
+            if len(word) >= IDENTIFIER_MIN_DIGITS:
+                tokens.append(word)
+            continue
+        if len(word) < MIN_LENGTH or low in IGNORABLE_WORDS or low in _ADDRESS_WORDS:
+            continue
+        if all_words or (mixed and word[0].isupper() and (n > 0 or len(words) == 1)):
+            tokens.append(word)
+    return tokens
+
+
+def make_canaries(
+    values: list[str],
+    attribute: str,
+    source: str,
+    minimum: int = MIN_LENGTH,
+    *,
+    word: bool = False,
+) -> list[Canary]:
     """Canaries for the useful ones among ``values`` (deduplicated, order kept)."""
     seen: set[str] = set()
     canaries: list[Canary] = []
     for raw in values:
         value = raw.strip(" \x00")
-        if value in seen or not is_useful(value):
+        if value in seen or not is_useful(value, minimum):
             continue
         seen.add(value)
-        canaries.append(Canary(value, attribute, source))
+        canaries.append(Canary(value, attribute, source, word))
     return canaries
 
 
@@ -229,6 +332,52 @@ def path_canaries(relative_path: str, source: str) -> list[Canary]:
                 seen.add(value)
                 canaries.append(Canary(value, kind, source))
     return canaries
+
+
+@lru_cache(maxsize=1)
+def dictionary_words() -> frozenset[str]:
+    """The words of the DICOM data dictionary's attribute names ("Segmentation", "Position",
+    "Number"): a value made of them is a standard term or code meaning, not an identity."""
+    from pydicom.datadict import DicomDictionary
+
+    return frozenset(
+        w.lower() for entry in DicomDictionary.values() for w in re.findall(r"[A-Za-z]+", entry[2])
+    )
+
+
+def _standard_words(value: str) -> bool:
+    words = [w for w in re.split(r"[\W_]+", value.lower()) if w]
+    known = dictionary_words()
+    if not any(w.isalpha() for w in words):
+        return False
+    return all(w in known or w in IGNORABLE_WORDS or w.isdigit() for w in words)
+
+
+def free_text_canaries(
+    text: str, attribute: str, source: str, *, all_words: bool = False
+) -> list[Canary]:
+    """A text value, its parts, its digits (reformatted IDs) and, as whole words, its
+    telling words; less those made only of the dictionary's words (a code meaning such as
+    "Segmentation"; names are treated apart: see PN)."""
+    values = [*text_variants(text), *identifier_variants(text)]
+    words = free_text_tokens(text, all_words=all_words)
+    return make_canaries(
+        [v for v in values if v.isdigit() or not _standard_words(v)], attribute, source
+    ) + make_canaries([w for w in words if not _standard_words(w)], attribute, source, word=True)
+
+
+def value_canaries(text: str, vr: str, attribute: str, source: str) -> list[Canary]:
+    """Canaries for a value read outside a data set (zip comments and names, DICOMDIR
+    records): `vr` "PN", "DA"/"DT", "path" or any text VR."""
+    if vr == "path":
+        return path_canaries(text, source)
+    if vr == "PN":
+        return make_canaries(person_name_variants(text), attribute, source) + make_canaries(
+            name_parts(text), attribute, source, NAME_PART_MIN_LENGTH
+        )
+    if vr in ("DA", "DT"):
+        return make_canaries(date_variants(text), attribute, source)
+    return free_text_canaries(text, attribute, source, all_words=True)
 
 
 def json_dates(obj: dict[str, Any]) -> Iterator[str]:

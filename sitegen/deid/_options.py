@@ -10,6 +10,7 @@ KNOWN_OPTIONS: frozenset[str] = frozenset(
         "retain-device-identity",
         "retain-uids",
         "retain-safe-private",
+        "coarsen-times",  # sitegen's own: times of day to the hour (no CID 7050 code)
     }
 )
 """Options sitegen supports.  Full dates and institution identity are deliberately absent:

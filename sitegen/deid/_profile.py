@@ -36,21 +36,27 @@ from .. import __version__
 from .._raw import BULK_TAGS, MEMO_LIMIT, decoding_charset, dictionary_vr, undecoded_key
 from ._allowlist import ALLOWED_TAGS, CLASS_UID_KEYWORDS, DICOM_UID_ROOT
 from ._canary import (
+    NAME_PART_MIN_LENGTH,
     Canary,
     date_variants,
+    free_text_canaries,
     make_canaries,
+    name_parts,
     path_canaries,
     person_name_variants,
-    text_variants,
 )
+from ._grammar import bad_values, wrong_vr
+from ._kept import Kept, drop_kept_leaks
 from ._keys import keyed_date_offset, keyed_uid
 from ._options import DEFAULT_OPTIONS, KNOWN_OPTIONS, OPTION_CODES, PROFILE_CODE
 from ._table import TableEntry, lookup
 from ._values import (
     BINARY_VRS,
     CANARY_VRS,
+    STRING_VRS,
     bytes_as_text,
     cap_age,
+    coarsen_time,
     dummy_value,
     empty_value,
     printable_runs,
@@ -97,6 +103,7 @@ class DeidResult:
     dataset: FileDataset
     canaries: list[Canary]
     actions: dict[str, int]
+    notes: list[str] = field(default_factory=list)  # values taken out of kept attributes
 
 
 def is_repeating_group(group: int) -> bool:
@@ -104,13 +111,28 @@ def is_repeating_group(group: int) -> bool:
     return group % 2 == 0 and (0x5000 <= group <= 0x50FF or 0x6000 <= group <= 0x60FF)
 
 
-_CODE_STRING_RE = re.compile(r"[A-Z0-9 _]{0,16}")
+# Binary values kept because the pixels cannot be shown without them (numeric tables). Any
+# other binary value (ICCProfile, an OB/OW/UN that is not pixel data) is removed.
+NEEDED_BINARY: frozenset[str] = frozenset(
+    {
+        "LUTData",
+        "RedPaletteColorLookupTableData",
+        "GreenPaletteColorLookupTableData",
+        "BluePaletteColorLookupTableData",
+        "SegmentedRedPaletteColorLookupTableData",
+        "SegmentedGreenPaletteColorLookupTableData",
+        "SegmentedBluePaletteColorLookupTableData",
+        "ExtendedOffsetTable",
+        "ExtendedOffsetTableLengths",
+    }
+)
+# Free text whose every word may identify (addresses), not only its proper nouns.
+_ALL_WORDS_RE = re.compile(r"Address|Residence")
 
 
-def _valid_code_string(value: object) -> bool:
-    """CS values are upper-case codes; anything else kept under a CS is suspicious."""
+def _strings(value: object) -> list[str]:
     values = value if isinstance(value, MultiValue | list) else [value]
-    return all(_CODE_STRING_RE.fullmatch(str(v or "").strip()) for v in values)
+    return ["" if v is None else str(v) for v in values]
 
 
 def _label(tag: BaseTag, parent: str) -> str:
@@ -149,7 +171,8 @@ class _Walk:
     day_offset: int
     canaries: list[Canary] = field(default_factory=list)
     actions: Counter[str] = field(default_factory=Counter)
-    kept_texts: list[str] = field(default_factory=list)
+    kept: list[Kept] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
     memo: dict[tuple[Any, ...], _Effect] | None = None  # see _memo_key
 
     # -- canaries --------------------------------------------------------------------------
@@ -173,35 +196,44 @@ class _Walk:
         if vr in BINARY_VRS or isinstance(value, bytes | bytearray):
             text = bytes_as_text(bytes(value)) if isinstance(value, bytes | bytearray) else None
             if text is not None:
-                self.remember(text_variants(text), label)
+                self.canaries += self.free_text(text, label)
             return
         if vr not in CANARY_VRS:
             return
         values = [str(v) for v in value] if isinstance(value, MultiValue | list) else [str(value)]
         expanded: list[str] = []
+        parts: list[str] = []
         for text in values:
             if vr == "PN":
                 expanded += person_name_variants(text)
+                parts += name_parts(text)
             elif vr in ("DA", "DT"):
                 expanded += date_variants(text)
             else:
-                expanded += text_variants(text)
+                self.canaries += self.free_text(text, label)
         self.remember(expanded, label)
+        if parts:
+            self.canaries += make_canaries(parts, label, self.source, NAME_PART_MIN_LENGTH)
+
+    def free_text(self, text: str, label: str) -> list[Canary]:
+        """A text value, its parts, its digits and its telling words (every word of an
+        address or institution)."""
+        all_words = bool(_ALL_WORDS_RE.search(label))
+        return free_text_canaries(text, label, self.source, all_words=all_words)
 
     def remember_raw(self, raw: RawDataElement, label: str) -> None:
         """Canaries for an element pydicom could not convert (decode its bytes as text)."""
         if raw.value:
             text = bytes_as_text(bytes(raw.value))
             if text is not None:
-                self.remember(text_variants(text), label)
+                self.canaries += self.free_text(text, label)
 
-    def keep_tokens(self, value: object) -> None:
-        """Remember kept text: a removed value found inside it is published anyway, by design
-        (a private "AGFA" inside the kept Manufacturer "Agfa-Gevaert"), so it is no canary."""
-        values = value if isinstance(value, MultiValue | list) else [value]
-        for single in values:
-            if isinstance(single, str | int | float) or hasattr(single, "original_string"):
-                self.kept_texts.append(str(single).strip(" \x00").lower())
+    def keep_text(self, ds: Dataset, tag: BaseTag, label: str, value: object) -> None:
+        """Remember kept text: if it holds one of the file's removed values, the kept element
+        is emptied at the end (see _kept.py); the canary stays."""
+        text = "\\".join(_strings(value)).strip(" \x00")
+        if text:
+            self.kept.append(Kept(ds, tag, text, label))
 
     # -- element access ----------------------------------------------------------------------
 
@@ -261,7 +293,8 @@ class _Walk:
     def record(self, ds: Dataset, tag: BaseTag) -> _Effect | None:
         """Apply the profile to a top-level attribute and note what that did, to repeat it
         for the same encoded value in the next file; None when it is not worth repeating."""
-        canaries, kept, before = len(self.canaries), len(self.kept_texts), dict(self.actions)
+        canaries, kept, before = len(self.canaries), len(self.kept), dict(self.actions)
+        notes = len(self.notes)
         raw = ds.get_item(tag, keep_deferred=True)
         try:
             original = ds[tag].value
@@ -279,12 +312,14 @@ class _Walk:
             kind, vr, value = "set", after.VR, _plain(after.value)
         else:
             return None
+        if len(self.notes) > notes:
+            return None  # a value was taken out: say so again for every file
         return _Effect(
             kind,
             vr,
             value,
-            tuple((c.value, c.attribute) for c in self.canaries[canaries:]),
-            tuple(self.kept_texts[kept:]),
+            tuple((c.value, c.attribute, c.word) for c in self.canaries[canaries:]),
+            tuple((k.text, k.label) for k in self.kept[kept:]),
             tuple(
                 (a, n - before.get(a, 0)) for a, n in self.actions.items() if n > before.get(a, 0)
             ),
@@ -299,9 +334,10 @@ class _Walk:
             ds[tag] = DataElement(tag, effect.vr, _plain(effect.value))
         if effect.canaries:
             self.canaries += [
-                Canary(value, attribute, self.source) for value, attribute in effect.canaries
+                Canary(value, attribute, self.source, word)
+                for value, attribute, word in effect.canaries
             ]
-        self.kept_texts += effect.kept
+        self.kept += [Kept(ds, tag, text, label) for text, label in effect.kept]
         for action, count in effect.actions:
             self.actions[action] += count
 
@@ -332,10 +368,7 @@ class _Walk:
                 del ds[tag]
             self.actions["X"] += 1
             return
-        if allow_listed and elem.VR == "CS" and not _valid_code_string(elem.value):
-            values = elem.value if isinstance(elem.value, MultiValue | list) else [elem.value]
-            self.remember([str(v) for v in values], label)  # not a code: free text in disguise
-            self.remove(ds, tag, label)
+        if allow_listed and not self.valid(ds, tag, elem, label):
             return
         if elem.VR == "SQ":
             for index, item in enumerate(elem.value or []):
@@ -345,10 +378,42 @@ class _Walk:
             return
         elif elem.VR == "AS" and elem.value:
             elem.value = cap_age(str(elem.value))
-            self.keep_tokens(elem.value)
+            self.keep_text(ds, tag, label, elem.value)
         elif elem.VR != "SQ" and elem.VR not in BINARY_VRS:
-            self.keep_tokens(elem.value)
+            self.keep_text(ds, tag, label, elem.value)
         self.actions["K"] += 1
+
+    def valid(self, ds: Dataset, tag: BaseTag, elem: DataElement, label: str) -> bool:
+        """Whether an allow-listed element is what its attribute says it is; if not, it is
+        removed (or loses the values that are not) and its values become canaries."""
+        if wrong_vr(tag, elem.VR):
+            self.note(label, f"written as {elem.VR}, not its dictionary VR: removed")
+            self.remove(ds, tag, label)
+            return False
+        if elem.VR in BINARY_VRS:
+            if elem.keyword in NEEDED_BINARY:
+                return True
+            self.note(label, "binary value not needed to show the image: removed")
+            self.remove(ds, tag, label)
+            return False
+        if elem.VR == "SQ" or elem.VR not in STRING_VRS:
+            return True
+        values = _strings(elem.value)
+        bad = bad_values(elem.keyword, elem.VR, values)
+        if not bad:
+            return True
+        self.canaries += [c for b in bad for c in self.free_text(b, label)]
+        good = [v for v in values if v not in bad]
+        if not any(v.strip() for v in good):
+            self.note(label, "value is not valid for the attribute: removed")
+            self.remove(ds, tag, label)
+            return False
+        self.note(label, f"{len(bad)} value(s) not valid for the attribute: taken out")
+        elem.value = good if len(good) > 1 else good[0]
+        return True
+
+    def note(self, label: str, reason: str) -> None:
+        self.notes.append(f"{label}: {reason}")
 
     def apply(
         self,
@@ -409,13 +474,23 @@ class _Walk:
         Study/Series descriptions are re-added at the end from the author's text.
         """
         if option == "retain-modified-dates" and elem.VR in ("DA", "DT", "TM"):
+            coarse = "coarsen-times" in self.deid.options
             if elem.VR == "TM":  # whole-day shifts leave the time of day unchanged
-                self.keep_tokens(elem.value)
+                if coarse:
+                    elem.value = [coarsen_time(v) for v in _strings(elem.value)]
+                    if len(elem.value) == 1:
+                        elem.value = elem.value[0]
+                self.keep_text(ds, tag, label, elem.value)
                 self.actions["C"] += 1
                 return
-            shifter = shift_date if elem.VR == "DA" else shift_datetime
             values = elem.value if isinstance(elem.value, MultiValue | list) else [elem.value]
-            shifted = [shifter(str(v), self.day_offset) for v in values if str(v).strip()]
+            shifted = [
+                shift_date(str(v), self.day_offset)
+                if elem.VR == "DA"
+                else shift_datetime(str(v), self.day_offset, coarse=coarse)
+                for v in values
+                if str(v).strip()
+            ]
             if shifted and all(s is not None for s in shifted):
                 self.remember_element(elem, label)
                 elem.value = shifted if len(shifted) > 1 else shifted[0]
@@ -465,9 +540,22 @@ class Deidentifier:
         """Same key and UID -> same ``2.25.`` UID; unguessable without the key."""
         return keyed_uid(self.key, uid.strip(" \x00"))
 
-    def date_offset_days(self, patient_id: str) -> int:
+    def date_offset_days(self, identity: str) -> int:
         """Per-patient keyed shift in [-3650, -365] days."""
-        return keyed_date_offset(self.key, patient_id.strip(" \x00"))
+        return keyed_date_offset(self.key, identity.strip(" \x00"))
+
+    @staticmethod
+    def identity(ds: Dataset, case: str) -> str:
+        """Who the patient is, for the date offset: ID, name, birth date and issuer together
+        (a blank or shared ID alone would give many patients one offset); the case when the
+        file names no one."""
+        parts = [
+            str(ds.get(keyword, "") or "").strip(" \x00")
+            for keyword in ("PatientID", "PatientName", "PatientBirthDate", "IssuerOfPatientID")
+        ]
+        if not any(parts):
+            return f"case:{case}"
+        return "\x00".join(parts)
 
     def path_canaries(self, relative_path: str, source: str) -> list[Canary]:
         """Canaries for the input's file and folder names (relative to the case folder)."""
@@ -481,6 +569,7 @@ class Deidentifier:
         patient_label: str,
         study_description: str | None = None,
         series_description: str | None = None,
+        extra_canaries: list[Canary] | None = None,
     ) -> DeidResult:
         """De-identify ``ds`` in place (pixel data is never loaded) and list its canaries.
 
@@ -490,15 +579,17 @@ class Deidentifier:
         Harbor only allows "90 or older", and PatientBirthDate is always emptied so the
         exact age cannot be recomputed.
         """
-        patient_id = str(ds.get("PatientID", "") or "")
         memo = _MEMOS.setdefault((self.key, self.options), {})
-        walk = _Walk(self, source, self.date_offset_days(patient_id), memo=memo)
+        offset = self.date_offset_days(self.identity(ds, patient_label))
+        walk = _Walk(self, source, offset, memo=memo)
         preamble = getattr(ds, "preamble", None)
         if preamble:
             walk.remember(printable_runs(bytes(preamble)), "preamble")
         old_meta = getattr(ds, "file_meta", None)
         if old_meta is not None:
             for keyword in _FILE_META_CANARY_KEYWORDS:
+                if keyword.endswith("UID") and "retain-uids" in self.options:
+                    continue  # kept on purpose, in the data set
                 if keyword in old_meta:
                     walk.remember_element(old_meta[keyword], f"file meta {keyword}")
 
@@ -508,18 +599,17 @@ class Deidentifier:
         self._rebuild_file_meta(ds, old_meta)
         ds.preamble = b"\0" * 128
 
-        # A removed value found inside a kept harmless one ("AXIAL" in ImageType) or equal
-        # to the author's chosen description is no leak.  Words *inside* the author's text
-        # stay canaries: a patient name typed into a description must still be caught.
+        # A value equal to the author's chosen description is no leak. Words *inside* the
+        # author's text stay canaries: a patient name typed into a description must still be
+        # caught.
         authored = {t.strip().lower() for t in (study_description, series_description) if t}
-        kept = "\x00".join(walk.kept_texts)
-        canaries = [
-            c
-            for c in walk.canaries
-            if c.value.lower() not in authored and c.value.lower() not in kept
-        ]
+        canaries = [c for c in walk.canaries if c.value.lower() not in authored]
+        # A kept value that holds a removed one is the leak: it is emptied, the canary stays.
+        for label, attribute in drop_kept_leaks(canaries + (extra_canaries or []), walk.kept):
+            walk.actions["Z"] += 1
+            walk.notes.append(f"{label}: held the value of {attribute}: emptied")
         unique = list(dict.fromkeys(canaries))
-        return DeidResult(ds, unique, dict(walk.actions))
+        return DeidResult(ds, unique, dict(walk.actions), walk.notes)
 
     def _add_identity(self, ds: Dataset, patient_label: str) -> None:
         ds.PatientName = patient_label

@@ -7,8 +7,11 @@ case, accents stripped or transliterated as in Mueller).
 
 False alarms are kept rare without weakening the check on real text:
 
-* numeric canaries (dates, IDs, UIDs) count only with >= 8 characters and when not embedded
-  in a longer run of digits and dots (a UID prefix inside another UID is not a leak);
+* numeric canaries (dates, IDs, UIDs) count with 5+ digits, when not embedded in a longer
+  run of digits and dots (a UID prefix inside another UID is not a leak); under 8
+  characters only in text. In text, runs of digits split by ``- / _`` or spaces are also
+  compared digits-only, without zero padding ("0044-1928" is "441928");
+* name parts of 2-3 letters count only as whole words in text;
 * short canaries (< 6 characters) count only as whole words.  In text (text files, the
   header of a DICOM file, path names) a word ends at anything but an ASCII letter, digit or
   non-ASCII byte.  In binary data (images, DICOM pixel data) a short canary must be framed
@@ -18,8 +21,10 @@ False alarms are kept rare without weakening the check on real text:
 
 from __future__ import annotations
 
+import base64
 import mmap
 import os
+import re
 import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -29,9 +34,10 @@ from pathlib import Path
 import ahocorasick
 import numpy as np
 
-from ._canary import Canary, is_numeric, mask
+from ._canary import IDENTIFIER_MIN_DIGITS, Canary, is_numeric, mask
 
-NUMERIC_MIN_LENGTH = 8
+NUMERIC_MIN_LENGTH = 8  # shorter numbers count in text only (random bytes hold them often)
+TEXT_ONLY_BELOW = 4  # shorter canaries (name parts of 2-3 letters) count in text only
 WORD_BOUNDARY_BELOW = 6
 PREFILTER_ABOVE = 16 * 1024  # bytes; below, the automaton alone is as fast
 CHUNK_BYTES = 4 * 1024 * 1024  # memory per scan stays about 3x this
@@ -97,25 +103,54 @@ _TRANSLITERATION = str.maketrans(
 )
 
 
+_UTF16 = ("utf-16-le", "utf-16-be")
+
+
+def _base64_cores(data: bytes) -> list[str]:
+    """The base64 characters that only `data` decides, at each of the three alignments it
+    can have inside a longer encoded value."""
+    cores = []
+    for shift in range(3):
+        encoded = base64.b64encode(b"\0" * shift + data).decode("ascii")
+        first = -(-8 * shift // 6)
+        last = (8 * (shift + len(data)) - 6) // 6
+        core = encoded[first : last + 1]
+        if len(core) >= 8:
+            cores.append(core.lower())
+    return cores
+
+
 @lru_cache(maxsize=65536)
-def _patterns(value: str) -> frozenset[str]:
-    """Every byte form of ``value`` (as lower-cased latin-1 text) worth searching for."""
+def _patterns(value: str) -> frozenset[tuple[str, bool]]:
+    """Every byte form of ``value`` (as lower-cased latin-1 text) worth searching for: letter
+    cases, NFC and NFD, accents stripped or transliterated (Mueller), the DICOM character
+    sets, UTF-16 (LE and BE) and base64 of its UTF-8 (as in DICOM JSON InlineBinary). Each
+    comes with whether it counts in text only (UTF-16: in 16-bit pixel data, runs of values
+    that spell a word are common)."""
     forms = {value, value.lower(), value.upper()}
     stripped = "".join(
         c for c in unicodedata.normalize("NFKD", value) if not unicodedata.combining(c)
     )
     forms.add(stripped)
     forms.add(value.translate(_TRANSLITERATION))
-    patterns: set[str] = set()
+    forms |= {unicodedata.normalize(f, v) for f in ("NFC", "NFD") for v in list(forms)}
+    patterns: set[tuple[str, bool]] = set()
     for form in forms:
         encodings = _ENCODINGS if not form.isascii() else ("ascii",)
+        if len(value) >= MIN_WIDE:
+            encodings = (*encodings, *_UTF16)
         for encoding in encodings:
             try:
                 data = form.encode(encoding)
             except UnicodeEncodeError:
                 continue
-            patterns.add(data.lower().decode("latin-1"))
+            patterns.add((data.lower().decode("latin-1"), encoding in _UTF16))
+            if encoding in ("utf-8", "ascii") and len(data) >= 6:
+                patterns.update((core, False) for core in _base64_cores(data))
     return frozenset(patterns)
+
+
+MIN_WIDE = 4  # canaries this long are also searched for in UTF-16
 
 
 @dataclass(frozen=True)
@@ -123,6 +158,11 @@ class _Pattern:
     canary: Canary
     numeric: bool
     whole_word: bool
+    text_only: bool = False
+
+
+_WORD_RE = re.compile(r"[a-z0-9\x80-\xff]+")
+_DIGIT_RUN_RE = re.compile(r"(?<![\d.])\d+(?:[-/_ ]\d+)+(?![\d.])")
 
 
 class Sweeper:
@@ -132,20 +172,34 @@ class Sweeper:
         self._automaton = ahocorasick.Automaton()
         self._longest = 0
         seen: set[str] = set()
+        self._short: dict[str, Canary] = {}  # whole words of 2-3 letters, in text only
+        self._digits: dict[str, Canary] = {}  # identifiers digits-only, unpadded
         for canary in canaries:
             value = canary.value.strip()
             numeric = is_numeric(value)
-            if numeric and len(value) < NUMERIC_MIN_LENGTH:
-                continue
-            for pattern in _patterns(value):
-                if pattern in seen or len(pattern) < 4:
+            if numeric:
+                digits = "".join(c for c in value if c.isdigit())
+                if len(digits) < IDENTIFIER_MIN_DIGITS:
+                    continue
+                if len(digits) <= 20:
+                    self._digits.setdefault(digits.lstrip("0") or digits, canary)
+            for pattern, wide in _patterns(value):
+                if pattern in seen:
                     continue
                 seen.add(pattern)
-                whole_word = not numeric and len(pattern) < WORD_BOUNDARY_BELOW
-                self._automaton.add_word(pattern, (pattern, _Pattern(canary, numeric, whole_word)))
+                if len(pattern) < TEXT_ONLY_BELOW:
+                    if not numeric:
+                        self._short.setdefault(pattern, canary)
+                    continue
+                whole_word = not numeric and (canary.word or len(pattern) < WORD_BOUNDARY_BELOW)
+                text_only = wide or (numeric and len(pattern) < NUMERIC_MIN_LENGTH)
+                info = _Pattern(canary, numeric, whole_word, text_only)
+                self._automaton.add_word(pattern, (pattern, info))
                 self._longest = max(self._longest, len(pattern))
-        self._empty = not seen
-        if not self._empty:
+        seen = {p for p in seen if len(p) >= TEXT_ONLY_BELOW}
+        self._empty = not seen and not self._short and not self._digits
+        self._automaton_empty = not seen
+        if not self._automaton_empty:
             self._automaton.make_automaton()
         # The prefilter: tables of every pattern's bytes 0-1 and 2-3 (all are >= 4 long) in
         # every letter case, so it runs on the data as they are, without lower-casing a copy.
@@ -208,6 +262,8 @@ class Sweeper:
                 continue
             before = text[start - 1] if start > 0 else ""
             after = text[end + 1] if end + 1 < len(text) else ""
+            if info.text_only and base + start >= text_stop:
+                continue
             if info.numeric:
                 # "1.2.3" inside "1.2.3.4" is no hit; "on 20190304." (full stop) is one.
                 if before.isdigit() or after.isdigit():
@@ -226,6 +282,33 @@ class Sweeper:
             if key not in found:
                 found[key] = Hit(name, mask(info.canary.value), info.canary)
 
+    def _search_text(
+        self, data: bytes | mmap.mmap, text_stop: int, name: str, found: dict[str, Hit]
+    ) -> None:
+        """Short name parts as whole words, and identifiers reformatted with separators, in
+        the text part of `data` only."""
+        is_text = b"\x00" not in data[:_TEXT_SNIFF_BYTES]  # in DICOM, VR codes look like words
+        for offset in range(0, text_stop, CHUNK_BYTES):
+            lo = max(0, offset - 64)
+            text = data[lo : min(text_stop, offset + CHUNK_BYTES + 64)].lower().decode("latin-1")
+            hits: list[Canary] = []
+            if self._short and is_text:
+                hits += [
+                    self._short[w]
+                    for w in _WORD_RE.findall(text)
+                    if len(w) < TEXT_ONLY_BELOW and w in self._short
+                ]
+            if self._digits:
+                for run in _DIGIT_RUN_RE.findall(text):
+                    digits = "".join(c for c in run if c.isdigit())
+                    key = digits.lstrip("0") or digits
+                    if key in self._digits:
+                        hits.append(self._digits[key])
+            for canary in hits:
+                key = canary.value.lower()
+                if key not in found:
+                    found[key] = Hit(name, mask(canary.value), canary)
+
     def _scan_buffer(self, data: bytes | mmap.mmap, name: str) -> list[Hit]:
         """Scan in chunks; each chunk carries enough context for matches and boundaries."""
         if self._empty:
@@ -233,6 +316,10 @@ class Sweeper:
         found: dict[str, Hit] = {}
         context = self._longest + 1
         text_stop = text_end(data)
+        if self._short or self._digits:
+            self._search_text(data, text_stop, name, found)
+        if self._automaton_empty:
+            return list(found.values())
         for offset in range(0, len(data), CHUNK_BYTES):
             lo = max(0, offset - context)
             chunk = data[lo : offset + CHUNK_BYTES + context]

@@ -89,13 +89,23 @@ def shift_date(value: str, days: int) -> str | None:
     return _format_date(shifted) if shifted.year >= 1 else None
 
 
-def shift_datetime(value: str, days: int) -> str | None:
-    """Shift the date part of a DT value, keeping time, fraction and UTC offset."""
-    match = re.fullmatch(r"(\d{8})([0-9.+\-]*)", value.strip())
+def shift_datetime(value: str, days: int, *, coarse: bool = False) -> str | None:
+    """Shift the date part of a DT value, keeping the time (to the hour when `coarse`) and
+    dropping the UTC offset suffix: TimezoneOffsetFromUTC is removed, so is its copy."""
+    match = re.fullmatch(r"(\d{8})(\d{0,6}(?:\.\d{1,6})?)([+\-]\d{4})?", value.strip())
     if not match:
         return None
     shifted = shift_date(match.group(1), days)
-    return None if shifted is None else shifted + match.group(2)
+    time = match.group(2)
+    if coarse and time:
+        time = time[:2] + "0000"
+    return None if shifted is None else shifted + time
+
+
+def coarsen_time(value: str) -> str:
+    """A TM value to the hour (``143512.25`` -> ``140000``), for the coarsen-times option."""
+    text = value.strip()
+    return text[:2] + "0000" if re.fullmatch(r"\d{2}.*", text) else ""
 
 
 def cap_age(value: str) -> str:

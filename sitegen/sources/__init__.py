@@ -28,6 +28,9 @@ class SourceScan:
 
     items: list[SourceItem] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (label, reason)
+    # values read around the DICOM (zip comments and names, DICOMDIR records): still the
+    # patient's, so canaries: (value, VR or "path", attribute, where)
+    texts: list[tuple[str, str, str, str]] = field(default_factory=list)
 
 
 def find_items(
@@ -58,17 +61,16 @@ def find_items(
             ]
         )
     path = (root / source).resolve()
-    items: list[SourceItem] = []
-    skipped: list[tuple[str, str]] = []
+    scan = SourceScan()
     if path.is_dir():
-        scan_folder(path, _label(path, root), items, skipped)
+        scan_folder(path, _label(path, root), scan.items, scan.skipped, scan.texts)
     elif path.suffix.lower() == ".zip":
-        scan_zip(path, _label(path, root), items, skipped)
+        scan_zip(path, _label(path, root), scan.items, scan.skipped, scan.texts)
     elif path.is_file():
-        scan_folder(path, _label(path, root), items, skipped)
+        scan_folder(path, _label(path, root), scan.items, scan.skipped, scan.texts)
     else:
-        skipped.append((_label(path, root), "no such file or folder"))
-    return SourceScan(items, skipped)
+        scan.skipped.append((_label(path, root), "no such file or folder"))
+    return scan
 
 
 def _label(path: Path, root: Path) -> str:

@@ -5,9 +5,11 @@ from __future__ import annotations
 import zipfile
 from pathlib import Path, PurePosixPath
 
+import pydicom
+
 from .. import limits
 from ._items import SourceItem
-from .folder import is_dicom_header
+from .folder import is_dicom_header, record_texts
 
 
 class UnsafeZipError(ValueError):
@@ -25,8 +27,15 @@ def _unsafe_name(name: str) -> str | None:
 
 
 def scan_zip(
-    path: Path, label: str, items: list[SourceItem], skipped: list[tuple[str, str]]
+    path: Path,
+    label: str,
+    items: list[SourceItem],
+    skipped: list[tuple[str, str]],
+    texts: list[tuple[str, str, str, str]] | None = None,
 ) -> None:
+    """DICOM members of a zip read in place; its comments, member names and DICOMDIR record
+    values go to `texts` (canaries)."""
+    texts = [] if texts is None else texts
     try:
         zf = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError) as exc:
@@ -40,8 +49,14 @@ def scan_zip(
             raise UnsafeZipError(
                 f"{label}: {total} bytes uncompressed is over the {limits.MAX_ZIP_TOTAL} limit"
             )
+        if zf.comment:
+            texts.append((zf.comment.decode("utf-8", "replace"), "LT", "zip comment", label))
         for info in sorted(infos, key=lambda i: i.filename):
             where = f"{label}!{info.filename}"
+            texts.append((info.filename, "path", "zip member name", where))
+            if info.comment:
+                comment = info.comment.decode("utf-8", "replace")
+                texts.append((comment, "LT", "zip member comment", where))
             reason = _unsafe_name(info.filename)
             if reason is None and info.file_size > limits.MAX_ZIP_RATIO * max(
                 info.compress_size, 1
@@ -65,5 +80,10 @@ def scan_zip(
                 skipped.append((where, "not DICOM (no DICM marker at byte 128), skipped"))
                 continue
             if name.upper() == "DICOMDIR":
+                try:
+                    with zf.open(info) as fh:
+                        texts += record_texts(pydicom.dcmread(fh, force=True), where)
+                except Exception:  # noqa: BLE001 - an unreadable index adds nothing
+                    pass
                 continue
             items.append(SourceItem("zip", str(path), info.filename, where, info.filename))
