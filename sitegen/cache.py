@@ -139,6 +139,18 @@ def outcome_from_record(data: bytes, *, canaries: bool = True) -> Outcome:
     return outcome
 
 
+def _make_private(state: Path, paths: list[Path]) -> None:
+    """`.sitegen/` holds every removed value (the sweep's canaries) and input paths: the
+    folder and the cache folder 0700, the state files in it 0600. Cache entries linked into
+    public/ share their inode with the published file, so they keep its mode; the folder
+    keeps them from everyone else."""
+    for path in [state, *paths]:
+        try:
+            path.chmod(0o700 if path.is_dir() else 0o600)
+        except OSError:
+            pass
+
+
 @contextmanager
 def no_gc() -> Iterator[None]:
     """Reading a build's records makes some 100,000 containers and no cycle: the cyclic
@@ -403,6 +415,10 @@ class BuildCache:
         unchanged = self.read and sorted(self.used) == self.last.used
         if last is not None and out is not None:
             self._write_last(last, out)
+        _make_private(
+            self.root.parent,
+            [self.root, self.index_file, self.last_file, self.root / "last-build.json"],
+        )
         if unchanged or not self.entries.is_dir():
             return  # the same entries as the last build: nothing to drop
         for bucket in self.entries.iterdir():

@@ -16,7 +16,7 @@ from pydicom.dataset import Dataset
 from pydicom.tag import BaseTag
 
 from ._canary import Canary
-from ._sweep import _TRANSLITERATION, Sweeper
+from ._sweep import _DIGIT_RUN_RE, _TRANSLITERATION, Sweeper
 from ._values import empty_value
 
 
@@ -36,12 +36,22 @@ def fold(text: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
+def _digits(text: str) -> str:
+    digits = "".join(c for c in text if c.isdigit())
+    return digits.lstrip("0") or digits
+
+
 def _suspects(canaries: list[Canary], kept: list[Kept]) -> list[Canary]:
     joined = fold("\x00".join(k.text for k in kept))
+    runs = {_digits(run) for run in _DIGIT_RUN_RE.findall(joined)}  # reformatted IDs
     out = []
     for canary in canaries:
         value = canary.value.strip()
-        if fold(value) in joined or fold(value.translate(_TRANSLITERATION)) in joined:
+        if (
+            fold(value) in joined
+            or fold(value.translate(_TRANSLITERATION)) in joined
+            or (runs and _digits(value) in runs)
+        ):
             out.append(canary)
     return out
 

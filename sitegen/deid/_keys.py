@@ -33,6 +33,8 @@ def load_or_create_key(path: Path) -> bytes:
             os.chmod(path, 0o600)  # in case the umask was stricter/looser than expected
             return key
     key = path.read_bytes()
+    if path.stat().st_mode & 0o077:
+        os.chmod(path, 0o600)  # a key others can read lets them undo the keyed mappings
     if len(key) != KEY_BYTES:
         raise ValueError(f"{path}: expected a {KEY_BYTES}-byte key, found {len(key)} bytes")
     return key
