@@ -57,6 +57,9 @@ def _deid_constants() -> str:
         PROFILE_CODE[1],
         *[f"option {name} {meaning}" for name, (_, meaning) in OPTION_CODES.items()],
     ]
+    # the keys and fixed words of the data writers (viewer manifests, DICOM JSON, lists)
+    writers = Path(__file__).parent / "writers"
+    texts += [path.read_text(encoding="utf-8") for path in sorted(writers.glob("*.py"))]
     return "\n".join(texts)
 
 

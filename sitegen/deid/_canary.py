@@ -18,6 +18,7 @@ from typing import Any
 MIN_LENGTH = 4
 NAME_PART_MIN_LENGTH = 2  # name components of 2-3 letters count as whole words in text
 IDENTIFIER_MIN_DIGITS = 5  # digit-only (normalised) identifiers count from 5 digits
+TOKENS_BELOW = 256  # free text longer than this gives no single-word canaries
 
 # Modality codes (PS3.3 C.7.3.1.1.1), lower-cased.
 MODALITY_CODES: frozenset[str] = frozenset(
@@ -98,8 +99,11 @@ def is_useful(value: str, minimum: int = MIN_LENGTH) -> bool:
         return False
     if any(c.isalpha() for c in stripped):
         words = [w for w in re.split(r"[\W_]+", stripped.lower()) if w]
-        if all(w in IGNORABLE_WORDS or (w.isdigit() and len(w) < 8) for w in words):
-            return False
+        if all(
+            w in IGNORABLE_WORDS or w in _ADDRESS_WORDS or (w.isdigit() and len(w) < 8)
+            for w in words
+        ):
+            return False  # "CT HEAD", "GE MEDICAL SYSTEMS"
     return True
 
 
@@ -191,7 +195,7 @@ _ADDRESS_WORDS = frozenset(
     """street road avenue lane drive main north south east west city suite floor building
     apartment house strasse platz weg gasse allee hospital clinic klinikum university
     medical center centre department radiology imaging institute general county state
-    systems system healthcare health solutions technologies technology corporation corp
+    systems system ge healthcare health solutions technologies technology corporation corp
     company group international electric america europe japan memorial saint sankt
     philips siemens toshiba canon agfa fuji fujifilm hitachi hologic carestream konica
     minolta samsung esaote mindray varian elekta kodak picker marconi shimadzu images
@@ -206,10 +210,12 @@ def free_text_tokens(value: str, *, all_words: bool = False) -> list[str]:
     tokens: list[str] = []
     words = re.findall(r"[^\W\d_]+|\d+", value)
     mixed = value != value.upper()
+    if len(value) > TOKENS_BELOW:
+        return tokens  # a long blob (XML, a log): its words are markup, not identities
     for n, word in enumerate(words):
         low = word.lower()
         if word.isdigit():
-            if len(word) >= IDENTIFIER_MIN_DIGITS:
+            if len(word) >= 8:  # shorter numbers in text are counts and measurements
                 tokens.append(word)
             continue
         if len(word) < MIN_LENGTH or low in IGNORABLE_WORDS or low in _ADDRESS_WORDS:
@@ -345,9 +351,16 @@ def dictionary_words() -> frozenset[str]:
     )
 
 
+@lru_cache(maxsize=1)
+def _body_parts() -> frozenset[str]:
+    from ._grammar import DEFINED_TERMS
+
+    return frozenset(t.lower() for t in DEFINED_TERMS["BodyPartExamined"])
+
+
 def _standard_words(value: str) -> bool:
     words = [w for w in re.split(r"[\W_]+", value.lower()) if w]
-    known = dictionary_words()
+    known = dictionary_words() | _body_parts()
     if not any(w.isalpha() for w in words):
         return False
     return all(w in known or w in IGNORABLE_WORDS or w.isdigit() for w in words)

@@ -594,11 +594,6 @@ class Deidentifier:
                     walk.remember_element(old_meta[keyword], f"file meta {keyword}")
 
         walk.process(ds, "")
-        self._add_identity(ds, patient_label)
-        self._add_descriptions(ds, study_description, series_description)
-        self._rebuild_file_meta(ds, old_meta)
-        ds.preamble = b"\0" * 128
-
         # A value equal to the author's chosen description is no leak. Words *inside* the
         # author's text stay canaries: a patient name typed into a description must still be
         # caught.
@@ -608,6 +603,11 @@ class Deidentifier:
         for label, attribute in drop_kept_leaks(canaries + (extra_canaries or []), walk.kept):
             walk.actions["Z"] += 1
             walk.notes.append(f"{label}: held the value of {attribute}: emptied")
+        self._add_identity(ds, patient_label)
+        self._add_descriptions(ds, study_description, series_description)
+        self._rebuild_file_meta(ds, old_meta)
+        ds.preamble = b"\0" * 128
+
         unique = list(dict.fromkeys(canaries))
         return DeidResult(ds, unique, dict(walk.actions), walk.notes)
 
