@@ -32,6 +32,7 @@ from .deid import (
     apply_mask,
     burned_in_reason,
     codestream_canaries,
+    ocr,
     refuse_reason,
 )
 from .model import Instance, check_uid, frame_path
@@ -116,9 +117,47 @@ def _refusal(
             f"{label}: refused: {reason} "
             '(set burned_in = "mask" with masks, or "allow" if you have checked the pixels)'
         )
-    if reason and job.burned_in == "mask" and not masks:
+    if reason and job.burned_in == "mask" and not masks and not ocr.available()[0]:
         return f'{label}: refused: {reason}; burned_in = "mask" but no mask covers series {series}'
     return None
+
+
+OCR_STACK_ONE_IN = 16
+_STACK_MODALITIES = frozenset({"CT", "MR", "PT", "NM"})
+
+
+def _reads_text(ds: Dataset) -> bool:
+    """Whether this instance's first frame goes through the text check."""
+    if str(ds.get("Modality", "")).upper() not in _STACK_MODALITIES:
+        return True
+    return zlib.crc32(str(ds.get("SOPInstanceUID", "")).encode()) % OCR_STACK_ONE_IN == 0
+
+
+def _text_in_pixels(
+    frame: np.ndarray, label: str, job: Job, header_says: bool, out: Outcome
+) -> tuple[str | None, list[tuple[int, int, int, int]]]:
+    """(a refusal, or None; the rectangles to mask) for text OCR reads in the pixels. The
+    text itself is never printed: it is what must not be published."""
+    usable, why = ocr.available()
+    if not usable:
+        out.notes.append(f"{label}: pixels not read for text: {why}")
+        return None, []
+    boxes = ocr.find_text(frame)
+    if not boxes:
+        if header_says and job.burned_in == "mask" and not job.masks:
+            return (
+                f"{label}: refused: the header says burned-in text and none was found to mask",
+                [],
+            )
+        return None, []
+    if job.burned_in == "mask":
+        out.notes.append(f"{label}: text read in the pixels: {len(boxes)} words masked")
+        return None, ocr.mask_rects(boxes)
+    return (
+        f"{label}: refused: text in the pixels ({len(boxes)} words read by OCR) "
+        '(set burned_in = "mask" to black out what OCR reads, or "allow" if you have '
+        "checked the pixels)"
+    ), []
 
 
 def _reason(exc: BaseException) -> str:
@@ -170,6 +209,10 @@ def _run(item: SourceItem, job: Job, out: Outcome) -> None:
         return
     if job.deid is None or job.burned_in != "mask":
         masks = []
+    # the pixels are read for text too (the header may lie): the first frame, of every
+    # instance, or of one in OCR_STACK_ONE_IN of a CT/MR/PET/NM stack
+    read_text = job.deid is not None and job.burned_in != "allow" and _reads_text(ds)
+    header_says = job.deid is not None and burned_in_reason(ds) is not None
 
     study, series, sop = (
         check_uid(str(ds.StudyInstanceUID)),
@@ -195,6 +238,13 @@ def _run(item: SourceItem, job: Job, out: Outcome) -> None:
                 f"{item.label}: frame {index + 1}: cannot decode ({reason}), skipped"
             )
             continue
+        if read_text:
+            read_text = False
+            refusal, found = _text_in_pixels(frame, item.label, job, header_says, out)
+            if refusal:
+                out.refused = refusal
+                return
+            masks = masks + found
         if masks:
             frame = apply_mask(frame, masks, layout.photometric)
         data, ts = pixels.encode_frame(frame, layout, job.codec)

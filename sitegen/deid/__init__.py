@@ -4,6 +4,7 @@ Public surface: options, the site key, the Deidentifier, refusal and burned-in c
 pixel masking and the canary Sweeper that checks the finished site.
 """
 
+from . import _ocr as ocr
 from ._burned_in import apply_mask, burned_in_reason, refuse_reason
 from ._canary import Canary, value_canaries, without_published_dates
 from ._codestream import codestream_canaries
@@ -24,6 +25,7 @@ __all__ = [
     "burned_in_reason",
     "codestream_canaries",
     "load_or_create_key",
+    "ocr",
     "parse_options",
     "refuse_reason",
     "value_canaries",
