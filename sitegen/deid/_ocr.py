@@ -79,14 +79,12 @@ def text_boxes(grey: np.ndarray) -> list[TextBox]:
     from PIL import Image
 
     found: list[TextBox] = []
-    scale = 2 if max(grey.shape) < 1200 else 1  # tesseract reads small print better larger
+    scale = 2 if max(grey.shape) < 400 else 1  # tesseract reads small print better larger
     for image in (grey, 255 - grey):
         picture = Image.fromarray(image)
         if scale > 1:
             picture = picture.resize((picture.width * scale, picture.height * scale))
-        data = pytesseract.image_to_data(
-            picture, config="--psm 11", output_type=pytesseract.Output.DICT
-        )
+        data = pytesseract.image_to_data(picture, output_type=pytesseract.Output.DICT)
         for i, word in enumerate(data["text"]):
             text = word.strip()
             confidence = float(data["conf"][i])
