@@ -344,9 +344,11 @@ def test_canaries_cover_planted_values_and_sweep_finds_them() -> None:
     values = {c.value for c in result.canaries}
     for where, value in PLANTED:
         assert value in values, f"no canary for {where}"
-    for part in PN_PARTS + ["Jürgen Müller", "Müller Jürgen", "2019-03-04"]:
+    for part in PN_PARTS + ["Jürgen Müller", "Müller Jürgen", "04.03.2019", "4 mar 2019"]:
         assert part in values
     sweeper = Sweeper(result.canaries)
+    for spelling in ("2019-03-04", "3/4/19", "04 03 2019", "March 4, 2019", "04.03.19"):
+        assert sweeper.scan_bytes(f"<p>seen on {spelling}</p>".encode(), "p"), spelling
     for where, value in PLANTED:
         for form in (value, value.upper(), value.lower()):
             page = f"<p>Case note: {form}.</p>".encode()

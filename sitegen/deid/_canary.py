@@ -146,9 +146,11 @@ _MONTHS = (
 
 
 def date_variants(value: str) -> list[str]:
-    """DA/DT: the value, its date part and the common spellings of that date: ISO, dotted,
-    slashed and dashed in day-first and month-first order, with 4- and 2-digit years, with
-    and without zero padding, and with month names ("12 Mar 1947", "March 12, 1947")."""
+    """DA/DT: the value, its date part and the common spellings of that date: its digits in
+    year-, day- and month-first order, with 4- and 2-digit years, with and without zero
+    padding (the sweep compares digit runs split by - / _ or spaces digits-only, so these
+    cover "17-08-1952", "8/17/52", "1952 08 17"), dotted forms, and month names ("17 Aug
+    1952", "August 17, 1952")."""
     variants = [value]
     digits = value.replace(".", "") if re.fullmatch(r"\d{4}\.\d{2}\.\d{2}", value) else value
     if not re.match(r"\d{8}", digits) or digits[:8] in STOP_WORDS:
@@ -156,28 +158,22 @@ def date_variants(value: str) -> list[str]:
     y, m, d = digits[:4], digits[4:6], digits[6:8]
     if not (1 <= int(m) <= 12 and 1 <= int(d) <= 31):
         return variants + [digits[:8]]
-    variants += [digits[:8], y + m + d, d + m + y, m + d + y]
-    days = {d, str(int(d))}
-    months = {m, str(int(m))}
+    days, months = sorted({d, str(int(d))}), sorted({m, str(int(m))})
     for year in (y, y[2:]):
         for day in days:
             for month in months:
-                for sep in ("-", ".", "/", " "):
-                    variants += [f"{day}{sep}{month}{sep}{year}", f"{month}{sep}{day}{sep}{year}"]
-                    if len(year) == 4:
-                        variants.append(f"{year}{sep}{month}{sep}{day}")
+                variants += [day + month + year, month + day + year]
+                variants += [f"{day}.{month}.{year}", f"{month}.{day}.{year}"]
+        variants += [y + m + d, f"{y}.{m}.{d}"]
         name = _MONTHS[int(m) - 1]
-        for month in {name, name[:3]}:
+        for month in sorted({name, name[:3]}):
             for day in days:
                 variants += [
                     f"{day} {month} {year}",
                     f"{day}-{month}-{year}",
-                    f"{day}. {month} {year}",
                     f"{month} {day}, {year}",
-                    f"{month} {day} {year}",
-                    f"{day}{month}{year}",
                 ]
-    return variants
+    return list(dict.fromkeys(variants))
 
 
 def identifier_variants(value: str) -> list[str]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 
 from pydicom.dataelem import DataElement
 from pydicom.dataset import Dataset
@@ -30,6 +31,7 @@ class Kept:
     label: str
 
 
+@lru_cache(maxsize=65536)
 def fold(text: str) -> str:
     """Lower case, accents stripped: the cheap first test before the sweep's exact one."""
     decomposed = unicodedata.normalize("NFKD", text.lower())
