@@ -17,7 +17,6 @@ Two canary sets, because the two kinds of files hold two kinds of fixed text:
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 import tempfile
@@ -28,6 +27,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from .cache import file_digest
 from .deid import Canary, Sweeper, without_published_dates
 from .deid._options import OPTION_CODES, PROFILE_CODE
 from .deid._sweep import Hit
@@ -109,7 +109,7 @@ def _own_digests(ohif_key: tuple[Any, ...] | None) -> dict[str, str]:
             if path.is_file():
                 relative = path.relative_to(root).as_posix()
                 if is_verbatim(relative):
-                    digests[relative] = _file_digest(path)
+                    digests[relative] = file_digest(path)
     return digests
 
 
@@ -120,14 +120,6 @@ def own_digests(ohif: tuple[str, tuple[str, ...], str] | None) -> dict[str, str]
         return _own_digests(ohif)
     except Exception:  # noqa: BLE001 - nothing proved: every file is read instead
         return {}
-
-
-def _file_digest(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while chunk := handle.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 @dataclass
@@ -163,7 +155,7 @@ class TreeSweep:
             if self.trust_verbatim:
                 return []
             expected = self.own.get(relative)
-            if expected is not None and _file_digest(path) == expected:
+            if expected is not None and file_digest(path) == expected:
                 return []
             self.unproved.append(relative)
         identity = self.identity(entry)

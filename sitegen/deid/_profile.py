@@ -34,7 +34,7 @@ from pydicom.tag import BaseTag, Tag
 
 from .. import __version__
 from .._raw import BULK_TAGS, MEMO_LIMIT, decoding_charset, dictionary_vr, undecoded_key
-from ._allowlist import ALLOWED_TAGS, CLASS_UID_KEYWORDS, DICOM_UID_ROOT
+from ._allowlist import ALLOWED_KEYWORDS, ALLOWED_TAGS, CLASS_UID_KEYWORDS, DICOM_UID_ROOT
 from ._canary import (
     NAME_PART_MIN_LENGTH,
     Canary,
@@ -114,17 +114,8 @@ def is_repeating_group(group: int) -> bool:
 # Binary values kept because the pixels cannot be shown without them (numeric tables). Any
 # other binary value (ICCProfile, an OB/OW/UN that is not pixel data) is removed.
 NEEDED_BINARY: frozenset[str] = frozenset(
-    {
-        "LUTData",
-        "RedPaletteColorLookupTableData",
-        "GreenPaletteColorLookupTableData",
-        "BluePaletteColorLookupTableData",
-        "SegmentedRedPaletteColorLookupTableData",
-        "SegmentedGreenPaletteColorLookupTableData",
-        "SegmentedBluePaletteColorLookupTableData",
-        "ExtendedOffsetTable",
-        "ExtendedOffsetTableLengths",
-    }
+    {k for k in ALLOWED_KEYWORDS if k.endswith("LookupTableData")}
+    | {"LUTData", "ExtendedOffsetTable", "ExtendedOffsetTableLengths"}
 )
 # Free text whose every word may identify (addresses), not only its proper nouns.
 _ALL_WORDS_RE = re.compile(r"Address|Residence")
