@@ -11,6 +11,7 @@ import hashlib
 import io
 import json
 import os
+import warnings
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -89,7 +90,11 @@ def run(item: SourceItem, job: Job, cache: CacheTarget | None = None) -> Outcome
     """Process one input; never raises for bad input (the reason goes into the Outcome)."""
     out = Outcome(item.label)
     try:
-        _run(item, job, out)
+        with warnings.catch_warnings():
+            # pydicom's warnings name the input by its absolute path (folders named after
+            # the patient); what matters about a file is in sitegen's own messages
+            warnings.simplefilter("ignore")
+            _run(item, job, out)
     except Exception as exc:  # one bad file never kills the build
         out.instance = None
         out.warnings.append(f"{item.label}: {_reason(exc)}, skipped")

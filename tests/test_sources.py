@@ -87,3 +87,29 @@ def test_sample_source() -> None:
     assert len(scan.items) == 120
     ds = scan.items[0].open_dataset()
     assert (ds.Rows, ds.Columns) == (512, 512)
+
+
+def test_inputs_outside_the_site_are_named_relatively(tmp_path: Path) -> None:
+    """Messages never show an input's absolute path (the folders above a case are often
+    named after the patient)."""
+    write_ct_series(tmp_path / "Doe John 1947/ct", 1)
+    site = tmp_path / "site"
+    site.mkdir()
+    scan = find_items(str(tmp_path / "Doe John 1947/ct"), site)
+    (item,) = scan.items
+    assert item.label == "../Doe John 1947/ct/IM0001"
+    assert str(tmp_path) not in item.label
+
+
+def test_zip_comments_names_and_dicomdir_values_are_read_for_canaries(tmp_path: Path) -> None:
+    write_ct_series(tmp_path / "ct", 1)
+    with zipfile.ZipFile(tmp_path / "a.zip", "w") as zf:
+        zf.comment = b"for Pennyfeather"
+        info = zipfile.ZipInfo("Pennyfeather_Ada/IM0001")
+        info.comment = b"copied by Ruthven"
+        zf.writestr(info, (tmp_path / "ct/IM0001").read_bytes())
+    scan = find_items("a.zip", tmp_path)
+    texts = {(text, attribute) for text, _, attribute, _ in scan.texts}
+    assert ("for Pennyfeather", "zip comment") in texts
+    assert ("Pennyfeather_Ada/IM0001", "zip member name") in texts
+    assert ("copied by Ruthven", "zip member comment") in texts

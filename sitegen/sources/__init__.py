@@ -7,6 +7,7 @@ process opens by itself, so file contents never travel between processes.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -74,7 +75,9 @@ def find_items(
 
 
 def _label(path: Path, root: Path) -> str:
+    """How messages name an input: relative to the site's folder, never as an absolute path
+    (the folders above a case are often named after the patient too)."""
     try:
         return str(path.relative_to(root))
     except ValueError:
-        return str(path)
+        return os.path.relpath(path, root)
