@@ -17,6 +17,7 @@ Two canary sets, because the two kinds of files hold two kinds of fixed text:
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import tempfile
@@ -173,12 +174,16 @@ class TreeSweep:
         return hits
 
     def zip_names(self, zips: dict[str, os.DirEntry[str]]) -> list[Hit]:
-        """The member names and comments of zips (their members are swept as files)."""
+        """The member names and comments of zips (their members are swept as files; a file
+        that is not a readable zip is read as bytes by `tree` like any other)."""
         hits: list[Hit] = []
         for relative, entry in sorted(zips.items()):
-            with zipfile.ZipFile(entry.path) as zf:
-                names = [i.filename for i in zf.infolist()]
-                comments = [zf.comment, *(i.comment for i in zf.infolist())]
+            try:
+                with zipfile.ZipFile(entry.path) as zf:
+                    names = [i.filename for i in zf.infolist()]
+                    comments = [zf.comment, *(i.comment for i in zf.infolist())]
+            except (zipfile.BadZipFile, OSError):
+                continue
             text = "\n".join(names).encode("utf-8") + b"\n" + b"\n".join(comments)
             hits += self.sweeper(True).scan_bytes(text, relative)
         return hits
@@ -194,9 +199,15 @@ class TreeSweep:
         for relative in sorted(files):
             if relative not in done:
                 hits += self.file(relative, files[relative])
-        paths = sorted([*files, *folders])
-        sweeper = self.sweeper(True)
-        if sweeper.scan_bytes("\n".join(paths).encode("utf-8"), "paths"):
-            for relative in paths:
-                hits += sweeper.scan_path_name(relative)
+        # every name in one pass (not again when the same names were clean with these
+        # canaries); only when something is found, name by name to say where
+        joined = "\n".join(sorted([*files, *folders])).encode("utf-8")
+        names = "paths:" + hashlib.sha256(joined).hexdigest()
+        if names in self.was_clean:
+            self.clean.add(names)
+        elif self.sweeper(True).scan_bytes(joined, "paths"):
+            for relative in sorted([*files, *folders]):
+                hits += self.sweeper(True).scan_path_name(relative)
+        else:
+            self.clean.add(names)
         return hits

@@ -68,7 +68,13 @@ def check_site(site: Site, public: Path, workers: int = 0) -> CheckReport:
     ohif = None
     if site.ohif.enabled:
         ohif = (site.ohif.version, tuple(site.ohif.keep), site.site.base_url)
-    sweep = audit.TreeSweep(data, pages, own=audit.own_digests(ohif))
+    own = audit.own_digests(ohif)
+    if not own:
+        result.warnings.append(
+            "sitegen's own copies of the viewer could not be made (is the vendor cache empty? "
+            "run python -m sitegen.vendor): verbatim files are read as any other"
+        )
+    sweep = audit.TreeSweep(data, pages, own=own)
     folders: list[str] = []
     files = listing(public, folders)
     result.values = len(data)
@@ -77,7 +83,8 @@ def check_site(site: Site, public: Path, workers: int = 0) -> CheckReport:
     result.hits = sweep.zip_names(zips) + sweep.tree(files, folders)  # every byte is read
     verbatim = sum(1 for rel in files if audit.is_verbatim(rel))
     result.proved = verbatim - len(sweep.unproved)
-    result.warnings += [
-        f"{rel}: not sitegen's own copy, read like any file" for rel in sweep.unproved
-    ]
+    if own:
+        result.warnings += [
+            f"{rel}: not sitegen's own copy, read as any file" for rel in sweep.unproved
+        ]
     return result

@@ -13,6 +13,7 @@ from adversary import B_NAME, hunt, make_site
 
 from sitegen import audit
 from sitegen.build import build
+from sitegen.cache import BuildCache
 from sitegen.check import check_site
 from sitegen.config import load_config
 from sitegen.deid import Canary
@@ -79,10 +80,14 @@ def test_what_cannot_be_cleaned_is_refused_by_name_and_the_rest_publishes(built)
 
 
 def test_dt_offsets_and_times(built) -> None:
+    shifted = []
     for path in Path(built.out_dir).glob("dicom/*/*/*.dcm"):
         ds = pydicom.dcmread(path)
         assert "TimezoneOffsetFromUTC" not in ds
-        assert "+" not in str(ds.get("AcquisitionDateTime", ""))
+        if "AcquisitionDateTime" in ds:
+            shifted.append(str(ds.AcquisitionDateTime))
+    assert len(shifted) == 3  # alpha's images: kept, shifted, without the +0100 suffix
+    assert all(len(v) == 21 and "+" not in v and not v.startswith("2024") for v in shifted)
 
 
 def test_build_and_check_agree(hostile, built, tmp_path: Path) -> None:
@@ -91,6 +96,8 @@ def test_build_and_check_agree(hostile, built, tmp_path: Path) -> None:
     public = Path(built.out_dir)
     clean = check_site(site, public, workers=1)
     assert clean.hits == [] and not clean.errors
+    # the same canaries: the build's sweep kept its own in the private state
+    assert clean.values == len(BuildCache(config.parent / ".sitegen/cache").last.canaries)
     assert clean.proved > 0  # the viewer's files, proved by hash, not skipped
     # a value of another input put into a Part 10 file only: check and the build's own
     # sweep find the same thing

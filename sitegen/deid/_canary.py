@@ -204,10 +204,10 @@ def free_text_tokens(value: str, *, all_words: bool = False) -> list[str]:
     ("... says Ignatius"), every 4+ letter word of an address (`all_words`), and numbers of
     5+ digits. Common words of addresses and stop words are left out."""
     tokens: list[str] = []
-    words = re.findall(r"[^\W\d_]+|\d+", value)
-    mixed = value != value.upper()
     if len(value) > TOKENS_BELOW:
         return tokens  # a long blob (XML, a log): its words are markup, not identities
+    words = re.findall(r"[^\W\d_]+|\d+", value)
+    mixed = value != value.upper()
     for n, word in enumerate(words):
         low = word.lower()
         if word.isdigit():

@@ -104,6 +104,7 @@ _TRANSLITERATION = str.maketrans(
 
 
 _UTF16 = ("utf-16-le", "utf-16-be")
+MIN_WIDE = 4  # canaries this long are also searched for in UTF-16
 
 
 def _base64_cores(data: bytes) -> list[str]:
@@ -148,9 +149,6 @@ def _patterns(value: str) -> frozenset[tuple[str, bool]]:
             if encoding in ("utf-8", "ascii") and len(data) >= 6:
                 patterns.update((core, False) for core in _base64_cores(data))
     return frozenset(patterns)
-
-
-MIN_WIDE = 4  # canaries this long are also searched for in UTF-16
 
 
 @dataclass(frozen=True)
