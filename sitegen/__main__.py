@@ -1,5 +1,5 @@
 """`python -m sitegen` is the `sitegen` command."""
 
-from .cli import main
+from .cli import run
 
-main()
+run()

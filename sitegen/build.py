@@ -17,7 +17,7 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import Any, Protocol
 
-from . import audit, pixels, publish, transcode
+from . import audit, faults, identify, outdir, pixels, publish, transcode
 from .cache import (
     BuildCache,
     LastBuild,
@@ -209,16 +209,18 @@ def build(
     ui: UI | None = None,
     clean: bool = False,
     executor: str | None = None,
+    take_over: bool = False,
 ) -> BuildReport:
-    """Build the site into `out_dir` (default: [site] out_dir) atomically.
+    """Build the site into `out_dir` (default: [site] out_dir) atomically; a folder sitegen
+    did not make is only replaced with `take_over` (see outdir.py).
 
     `clean` ignores the build cache (it is still refreshed); `executor` is "local" (default)
     or "dask://HOST:PORT". Raises BuildFailed (with the report) when nothing was published."""
     ui = ui or QuietUI()
     out = (out_dir or site.out_path()).resolve()
     report = BuildReport(out_dir=str(out), deid=deid and site.deid.enabled)
-    if out == site.root or out in site.root.parents:
-        report.errors.append(f"{out}: the output folder cannot hold the site's own files")
+    report.errors += outdir.problems(site, out, take_over)
+    if report.errors:
         raise BuildFailed(report)
     with publish.locked(out):
         publish.recover(out)
@@ -364,7 +366,16 @@ def _build_into(
     scan_canaries: list[Canary] = []
     with _stage(report, ui, "read", None) as detail:
         jobs = plan(site, tmp, deidentifier, report, ui=ui, canaries=scan_canaries)
-        detail.append(f"{len(jobs)} files")
+        # duplicate instances and studies used by two cases, decided before any worker writes
+        uid_memo = identify.UidMemo(cache.root / "uids.json")
+        order = {case.slug: n for n, case in enumerate(site.cases)}
+        resolved = identify.resolve(jobs, uid_memo, order)
+        uid_memo.save()
+        report.warnings += resolved.warnings
+        report.errors += resolved.errors
+        options += f" resolved={resolved.signature}"
+        jobs = resolved.jobs
+        detail.append(f"{len(jobs)} files" + resolved.summary())
     if report.errors:
         return _Built()
     code = _code_fingerprint()
@@ -405,6 +416,8 @@ def _build_into(
             missing = publish.reuse(tmp, keep)
         for outcome in _outcomes(jobs, keys, hits, missing, n, ui, cache, tmp, executor):
             report.warnings += outcome.warnings
+            if outcome.fatal:  # the machine, not the input: nothing is published
+                report.errors.append(f"the build cannot go on: {outcome.fatal}")
             if outcome.refused:
                 (report.errors if strict else report.warnings).append(outcome.refused)
             canaries += outcome.canaries
@@ -450,11 +463,12 @@ def _build_into(
         studies = _group_by_case(site, instances, report)
         if not carry:
             write_dicomweb(studies, tmp)
-            write_thumbnails(studies, tmp, cache)
+            report.warnings += write_thumbnails(studies, tmp, cache)
         write_manifests(site, studies, tmp)
         if site.build.downloads and not carry:
             for case in site.cases:
-                _case_zip(cache, tmp, case.slug, [s for s in studies if s.case == case.slug])
+                with faults.contained(report.warnings, case.file, f"downloads/{case.slug}.zip"):
+                    _case_zip(cache, tmp, case.slug, [s for s in studies if s.case == case.slug])
         detail.append(f"{len(studies)} studies")
 
     with _stage(report, ui, "pages", None) as detail:
@@ -476,6 +490,7 @@ def _build_into(
     report.instances = sum(len(s.instances) for s in studies)
     report.frames = sum(i.frames for s in studies for i in s.instances)
 
+    outdir.mark(tmp)
     folders: list[str] = []
     files = publish.listing(tmp, folders)
     last = LastBuild(
@@ -735,7 +750,7 @@ def _group_by_case(site: Site, instances: list[Instance], report: BuildReport) -
     studies = group(instances)
     owner = {study.uid: study.case for study in studies}
     for inst in instances:
-        if owner[inst.study_uid] != inst.case:
+        if owner.get(inst.study_uid, inst.case) != inst.case:
             report.errors.append(
                 f'case "{inst.case}": {inst.source} belongs to a study already published by case '
                 f'"{owner[inst.study_uid]}"; a study can be in one case only'

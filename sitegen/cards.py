@@ -76,6 +76,7 @@ class KeyImage:
     slope: float
     intercept: float
     side: int
+    source: str = ""  # the input file the frame came from, for messages
 
     def digest(self) -> str:
         params = (self.transfer_syntax, self.layout, self.window, self.slope, self.intercept)
@@ -119,6 +120,7 @@ def key_image(studies: list[Study], out: Path, view: dict[str, Any], side: int) 
         slope=slope,
         intercept=intercept,
         side=side,
+        source=inst.source,
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import sys
 import threading
 from pathlib import Path
@@ -23,7 +24,8 @@ from rich.progress import (
 
 from . import __version__
 from .build import BuildFailed, BuildReport, build
-from .config import ConfigError, Site, load_config, normalize_base_url
+from .config import ConfigError, Site, base_url_problem, load_config, normalize_base_url
+from .faults import reason
 from .sources.dicomweb import DownloadProgress
 
 console = Console(stderr=True, highlight=False)
@@ -114,7 +116,7 @@ def _load(config: str) -> Site:
     try:
         return load_config(config)
     except ConfigError as exc:
-        console.print(f"[red]Error:[/red] {exc}")
+        console.print(f"[red]Error:[/red] {escape(str(exc))}")
         for problem in exc.problems:
             console.print(f"  {problem}", markup=False)
         sys.exit(2)
@@ -124,6 +126,9 @@ def with_base_url(site: Site, base_url: str | None) -> Site:
     """The site with `--base-url` in place of [site] base_url (None: unchanged)."""
     if base_url is None:
         return site
+    problem = base_url_problem(normalize_base_url(base_url))
+    if problem:
+        raise click.BadParameter(problem, param_hint="--base-url")
     settings = dataclasses.replace(site.site, base_url=normalize_base_url(base_url))
     return dataclasses.replace(site, site=settings)
 
@@ -131,9 +136,9 @@ def with_base_url(site: Site, base_url: str | None) -> Site:
 def _print_report(report: BuildReport, quiet: bool) -> None:
     if report.warnings:
         console.print(f"[yellow]warnings ({len(report.warnings)}):[/yellow]")
-        for w in report.warnings[: 20 if not quiet else 1000]:
+        for w in report.warnings[:20]:
             console.print(f"  {w}", markup=False)
-        if len(report.warnings) > 20 and not quiet:
+        if len(report.warnings) > 20:
             console.print(f"  … and {len(report.warnings) - 20} more (--json lists all)")
     if report.notes and not quiet:
         console.print(
@@ -145,7 +150,7 @@ def _print_report(report: BuildReport, quiet: bool) -> None:
         console.print("[bold red]de-identification was OFF for this build[/bold red]")
     if report.errors:
         console.print(
-            f"[red]Error:[/red] the build failed; nothing was published ({report.out_dir})"
+            f"[red]Error:[/red] the build failed; nothing was published ({escape(report.out_dir)})"
         )
         for e in report.errors:
             console.print(f"  {e}", markup=False)
@@ -154,7 +159,7 @@ def _print_report(report: BuildReport, quiet: bool) -> None:
         f"built {report.cases} case{'s' * (report.cases != 1)}, "
         f"{report.studies} stud{'ies' if report.studies != 1 else 'y'}, {report.series} series, "
         f"{report.instances} instances, {report.frames} frames in {report.total_seconds:.1f} s "
-        f"-> {report.out_dir} ({report.size_out / 1e6:.1f} MB, {report.files_out:,} files; "
+        f"-> {escape(report.out_dir)} ({report.size_out / 1e6:.1f} MB, {report.files_out:,} files; "
         f"frames {report.bytes_in / 1e6:.1f} MB -> {report.bytes_out / 1e6:.1f} MB, "
         f"{report.ratio:.2f}x"
         + (
@@ -178,11 +183,12 @@ def run_build(
     base_url: str | None = None,
     clean: bool = False,
     executor: str | None = None,
+    take_over: bool = False,
 ) -> BuildReport:
     site = with_base_url(_load(config), base_url)
     if not quiet and not as_json:
         n = len(site.cases)
-        console.print(f"sitegen {__version__} · {config} · {n} case{'s' * (n != 1)}")
+        console.print(f"sitegen {__version__} · {escape(config)} · {n} case{'s' * (n != 1)}")
     if no_deid:
         console.print("[bold red]--no-deid: de-identification is OFF; publish public data only[/]")
     try:
@@ -195,11 +201,12 @@ def run_build(
             ui=RichUI(quiet or as_json),
             clean=clean,
             executor=executor,
+            take_over=take_over,
         )
     except BuildFailed as exc:
         report = exc.report
     except (RuntimeError, ValueError) as exc:  # another build holds the lock; a bad --executor
-        console.print(f"[red]Error:[/red] {exc}", markup=False)
+        console.print(f"[red]Error:[/red] {escape(str(exc))}")
         sys.exit(1)
     if as_json:
         click.echo(json.dumps(report.as_dict(), indent=2))
@@ -212,8 +219,38 @@ def run_build(
 
 @click.group()
 @click.version_option(__version__, prog_name="sitegen")
-def main() -> None:
+@click.option("--debug", is_flag=True, help="Show the traceback of an unexpected error.")
+def main(debug: bool) -> None:
     """Turn DICOM studies into a static website of teaching cases."""
+
+
+def run() -> None:
+    """The `sitegen` command. An unexpected failure is one line naming what it was about
+    (the case, the file) and exits 1; `sitegen --debug ...` shows the traceback instead."""
+    debug = "--debug" in sys.argv[1:] or bool(os.environ.get("SITEGEN_DEBUG"))
+    try:
+        main(standalone_mode=False)
+    except click.exceptions.Abort:
+        console.print("interrupted: the published site is as it was")
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        console.print("interrupted: the published site is as it was")
+        sys.exit(130)
+    except Exception as exc:
+        if debug:
+            raise
+        where = "; ".join(getattr(exc, "__notes__", []))
+        console.print(
+            "[red]Error:[/red] unexpected "
+            + escape(f"{reason(exc)}" + (f" ({where})" if where else ""))
+            + " — run `sitegen --debug ...` for the traceback"
+        )
+        sys.exit(1)
 
 
 _config = click.option(
@@ -246,6 +283,11 @@ _base_url = click.option(
     show_default=True,
     help='Where per-instance work runs: "local" (a process pool) or "dask://HOST:PORT".',
 )
+@click.option(
+    "--take-over",
+    is_flag=True,
+    help="Replace an output folder sitegen did not make (its files are deleted).",
+)
 def build_cmd(
     config: str,
     out: str | None,
@@ -257,9 +299,12 @@ def build_cmd(
     base_url: str | None,
     clean: bool,
     executor: str,
+    take_over: bool,
 ) -> None:
     """Build the site into public/ (atomically: a failed build publishes nothing)."""
-    run_build(config, out, workers, strict, no_deid, quiet, as_json, base_url, clean, executor)
+    run_build(
+        config, out, workers, strict, no_deid, quiet, as_json, base_url, clean, executor, take_over
+    )
 
 
 def _serve_build(site: Site, quiet: bool) -> bool:
@@ -269,7 +314,7 @@ def _serve_build(site: Site, quiet: bool) -> bool:
     except BuildFailed as exc:
         report = exc.report
     except RuntimeError as exc:  # another build holds the lock
-        console.print(f"[red]Error:[/red] {exc}")
+        console.print(f"[red]Error:[/red] {escape(str(exc))}")
         return False
     _print_report(report, quiet)
     return report.published
@@ -289,10 +334,12 @@ def serve_cmd(config: str, port: int, base_url: str | None, no_build: bool, no_w
     site = with_base_url(_load(config), base_url)
     out = site.out_path()
     if not no_build:
-        console.print(f"sitegen {__version__} · {config} · building")
+        console.print(f"sitegen {__version__} · {escape(config)} · building")
         _serve_build(site, quiet=False)
     if not out.is_dir():
-        console.print(f"[red]Error:[/red] {out} does not exist; run sitegen build first")
+        console.print(
+            f"[red]Error:[/red] {escape(str(out))} does not exist; run sitegen build first"
+        )
         sys.exit(1)
     reloader = None if no_watch else Reloader()
     server = make_server(out, port, base_url=site.site.base_url, reloader=reloader)
@@ -307,7 +354,7 @@ def serve_cmd(config: str, port: int, base_url: str | None, no_build: bool, no_w
         try:
             return with_base_url(load_config(config), base_url)
         except ConfigError as exc:
-            console.print(f"[red]Error:[/red] {exc}; still serving the last build")
+            console.print(f"[red]Error:[/red] {escape(str(exc))}; still serving the last build")
             for problem in exc.problems:
                 console.print(f"  {problem}", markup=False)
             return None
@@ -360,7 +407,9 @@ def check_cmd(config: str, public_dir: Path | None, workers: int, host: str | No
     site = _load(config)
     public = public_dir or site.out_path()
     if not public.is_dir():
-        console.print(f"[red]Error:[/red] {public}: no such folder; build the site first")
+        console.print(
+            f"[red]Error:[/red] {escape(str(public))}: no such folder; build the site first"
+        )
         sys.exit(2)
     result = check_site(site, public, workers)
     for w in result.warnings:
@@ -371,7 +420,10 @@ def check_cmd(config: str, public_dir: Path | None, workers: int, host: str | No
     for action, name in ACTION_NAMES.items():
         console.print(f"  {action}  {name:<24} {result.actions.get(action, 0):>9,}")
     if result.hits:
-        console.print(f"[red]Error:[/red] {len(result.hits)} identifying values found in {public}")
+        console.print(
+            f"[red]Error:[/red] {len(result.hits)} identifying values found in "
+            + escape(str(public))
+        )
         for hit in result.hits[:50]:
             console.print(
                 f"  {hit.path}: {hit.value} from {hit.canary.attribute} of {hit.canary.source}",
@@ -379,8 +431,9 @@ def check_cmd(config: str, public_dir: Path | None, workers: int, host: str | No
             )
         sys.exit(1)
     console.print(
-        f"checked {public} ({result.files:,} files, every byte read; {result.proved:,} verbatim "
-        f"copies proved by hash) for {result.values:,} identifying values: none found"
+        f"checked {escape(str(public))} ({result.files:,} files, every byte read; "
+        f"{result.proved:,} verbatim copies proved by hash) for {result.values:,} "
+        "identifying values: none found"
     )
     if result.errors:
         sys.exit(1)
@@ -390,7 +443,9 @@ def _check_host(host: str, public: Path) -> None:
     from .hostcheck import HOSTS, audit
 
     if not public.is_dir():
-        console.print(f"[red]Error:[/red] {public}: no such folder; build the site first")
+        console.print(
+            f"[red]Error:[/red] {escape(str(public))}: no such folder; build the site first"
+        )
         sys.exit(2)
     report = audit(public, host)
     st, limits = report.stats, HOSTS[host]

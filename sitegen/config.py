@@ -314,12 +314,13 @@ def _site_settings(raw: dict[str, Any], chk: _Checker) -> SiteSettings:
     if "title" not in raw:
         chk.add("site.title", "required: the site's title")
     base = raw.get("base_url", "/")
-    if not base.startswith("/"):
-        chk.add("site.base_url", f'"{base}" must start with "/" (e.g. "/teaching/")')
+    problem = base_url_problem(base)
+    if problem:
+        chk.add("site.base_url", problem)
     base = normalize_base_url(base)
     url = raw.get("url", "")
-    if url and not re.match(r"^https?://", url):
-        chk.add("site.url", f'"{url}" must be an absolute http(s) URL')
+    if url and not re.fullmatch(r"https?://[^\s\x00-\x1f\x7f<>\"'`\\]+", url):
+        chk.add("site.url", f"{url!r} must be an absolute http(s) URL without spaces or quotes")
     if url and not url.endswith("/"):
         url += "/"
     out_dir = raw.get("out_dir", "public")
@@ -327,6 +328,19 @@ def _site_settings(raw: dict[str, Any], chk: _Checker) -> SiteSettings:
         chk.add("site.out_dir", f'"{out_dir}" cannot be the site folder itself')
     fields = {k: v for k, v in raw.items() if k not in ("base_url", "url")}
     return SiteSettings(**{"title": "", **fields, "base_url": base, "url": url})
+
+
+_URL_PATH = re.compile(r"/[A-Za-z0-9._~!$()*+,;=:@%/-]*")
+
+
+def base_url_problem(base: str) -> str | None:
+    """Why `base` cannot be the site's path (it is written into pages and host files such as
+    _headers, so a line break or a quote in it would inject lines), or None."""
+    if not base.startswith("/"):
+        return f'{base!r} must start with "/" (e.g. "/teaching/")'
+    if not _URL_PATH.fullmatch(base) or "/../" in base + "/" or "/./" in base + "/":
+        return f"{base!r} must be a URL path of letters, digits and - . _ ~ / only"
+    return None
 
 
 def normalize_base_url(base: str) -> str:

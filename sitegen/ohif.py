@@ -21,7 +21,6 @@ come from `ohif_redirects`, `ohif_headers` and `ohif_404_script`.
 
 from __future__ import annotations
 
-import json
 import re
 import shutil
 from collections.abc import Callable
@@ -29,7 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit
 
-from . import vendor
+from . import _json, vendor
 from .writers.dicomjson import dicomjson_path, write_dicomjson
 
 if TYPE_CHECKING:
@@ -157,7 +156,7 @@ def _init_js(base_url: str) -> str:
         "// Written by sitegen: opens the deep link passed as ohif/?route=... (case pages,\n"
         "// 404.html) before OHIF's router reads the address.\n"
         "(function () {\n"
-        f"  var base = {json.dumps(prefix(base_url))};\n"
+        f"  var base = {_json.dumps(prefix(base_url))};\n"
         "  var route = new URLSearchParams(window.location.search).get('route');\n"
         "  if (route === null || window.location.pathname !== base) return;\n"
         "  route = route.replace(/^\\/+/, '');\n"
@@ -171,8 +170,8 @@ def _404_js(base_url: str) -> str:
         "// Written by sitegen: on hosts without rewrites, 404.html sends OHIF routes to\n"
         "// ohif/?route=... (see sitegen-init.js); other missing paths stay a 404 page.\n"
         "(function () {\n"
-        f"  var base = {json.dumps(prefix(base_url))};\n"
-        f"  var routes = {json.dumps(list(SPA_ROUTES))};\n"
+        f"  var base = {_json.dumps(prefix(base_url))};\n"
+        f"  var routes = {_json.dumps(list(SPA_ROUTES))};\n"
         "  var path = window.location.pathname;\n"
         "  if (path.indexOf(base) !== 0) return;\n"
         "  var rest = path.slice(base.length);\n"
@@ -248,13 +247,13 @@ def app_config(site: Site, user_js: str = "") -> str:
     parts = [
         "/* OHIF configuration written by sitegen: defaults, then [ohif] user_config, then the",
         "   keys sitegen sets for the built site (data sources, router basename, oidc). */",
-        f"window.config = {json.dumps(DEFAULTS, indent=2)};",
+        f"window.config = {_json.dumps(DEFAULTS, indent=2)};",
     ]
     if user_js:
         parts += [f"/* [ohif] user_config = {site.ohif.user_config} */", user_js.rstrip()]
     parts += [
         "/* sitegen */",
-        f"Object.assign(window.config, {json.dumps(system, indent=2)});",
+        f"Object.assign(window.config, {_json.dumps(system, indent=2)});",
     ]
     return "\n".join(parts) + "\n"
 
@@ -296,7 +295,7 @@ def rewrite_public_path(dest: Path, base_url: str) -> None:
             _rewrite(
                 js,
                 lambda t: t.replace(
-                    _WEBPACK_PATH, f"__webpack_require__.p = {json.dumps(p)};"
+                    _WEBPACK_PATH, f"__webpack_require__.p = {_json.dumps(p)};"
                 ).replace("'/dicom-microscopy-viewer/", f"'{p}dicom-microscopy-viewer/"),
             )
     for css in dest.glob("*.css"):
@@ -308,7 +307,9 @@ def rewrite_public_path(dest: Path, base_url: str) -> None:
     scripts: list[str] = []
 
     def externalize(match: re.Match[str]) -> str:
-        body = match.group(1).replace('window.PUBLIC_URL="/"', f"window.PUBLIC_URL={json.dumps(p)}")
+        body = match.group(1).replace(
+            'window.PUBLIC_URL="/"', f"window.PUBLIC_URL={_json.dumps(p)}"
+        )
         name = f"sitegen-inline-{len(scripts) + 1}.js"
         scripts.append(name)
         (dest / name).write_text(body + "\n", encoding="utf-8")
@@ -316,7 +317,7 @@ def rewrite_public_path(dest: Path, base_url: str) -> None:
 
     html = _INLINE_SCRIPT.sub(externalize, html)
     bodies = "".join((dest / name).read_text(encoding="utf-8") for name in scripts)
-    if f"window.PUBLIC_URL={json.dumps(p)}" not in bodies or 'PUBLIC_URL="/"' in bodies:
+    if f"window.PUBLIC_URL={_json.dumps(p)}" not in bodies or 'PUBLIC_URL="/"' in bodies:
         raise OhifError("unexpected OHIF index.html: window.PUBLIC_URL could not be rewritten")
     html = html.replace("</head>", '<script src="/sitegen-init.js"></script></head>', 1)
     html = _ROOT_ATTR.sub(f'="{p}', html)

@@ -41,7 +41,12 @@ import imagecodecs
 import numpy as np
 from PIL import Image
 from pydicom.dataset import Dataset
-from pydicom.encaps import encapsulate, generate_frames
+from pydicom.encaps import (
+    encapsulate,
+    generate_fragments,
+    generate_frames,
+    parse_basic_offsets,
+)
 from pydicom.multival import MultiValue
 from pydicom.pixels import apply_color_lut, as_pixel_options, convert_color_space, get_decoder
 from pydicom.uid import UID
@@ -288,8 +293,12 @@ def iter_frames(ds: Dataset) -> Iterator[tuple[int, np.ndarray | None, str | Non
 def _iter_native(
     src: Any, opts: dict[str, Any], decoder: Any, nframes: int, layout: PixelLayout, palette: Any
 ) -> Iterator[tuple[int, np.ndarray | None, str | None]]:
-    """Native data: pydicom indexes into the raw bytes per frame (masking, 1-bit, 4:2:2...)."""
+    """Native data: pydicom indexes into the raw bytes per frame (masking, 1-bit, 4:2:2...).
+    A Number of Frames beyond the bytes keeps the frames that are there."""
     index = 0
+    whole = _native_frames_held(src, layout)
+    if whole is not None and whole < nframes:
+        opts = {**opts, "number_of_frames": whole}
     try:
         for arr, meta in decoder.iter_array(src, validate=True, **opts):
             pi = str(meta.get("photometric_interpretation", ""))
@@ -301,9 +310,26 @@ def _iter_native(
                 yield index, frame, None
             index += 1
     except Exception as exc:  # e.g. truncated pixel data: the remaining frames are lost
-        reason = _reason(exc)
-        for i in range(index, nframes):
-            yield i, None, reason
+        yield from _lost(index, nframes, _reason(exc))
+        return
+    yield from _lost(index, nframes, "missing: the pixel data holds fewer than Number of Frames")
+
+
+def _lost(first: int, nframes: int, reason: str) -> Iterator[tuple[int, None, str]]:
+    """Frames `first`.. that cannot be read, as one report for the run (a lying Number of
+    Frames may claim millions)."""
+    if first < nframes:
+        run = first == nframes - 1
+        yield first, None, reason if run else f"frames {first + 1}-{nframes}: {reason}"
+
+
+def _native_frames_held(src: Any, layout: PixelLayout) -> int | None:
+    """How many whole native frames an in-memory Pixel Data value holds (None: unknown)."""
+    if not isinstance(src, Dataset) or layout.bits_allocated < 8 or "PixelData" not in src:
+        return None
+    size = layout.rows * layout.columns * layout.samples_per_pixel * layout.bits_allocated // 8
+    value = src.PixelData
+    return len(value) // size if size and isinstance(value, bytes) else None
 
 
 def _iter_encapsulated(
@@ -315,11 +341,7 @@ def _iter_encapsulated(
     frame_opts["number_of_frames"] = 1
     index = 0
     try:
-        frames = generate_frames(
-            buffer,
-            number_of_frames=nframes,
-            extended_offsets=opts.get("extended_offsets"),
-        )
+        frames = _codestreams(buffer, nframes, opts.get("extended_offsets"))
         for codestream in frames:
             if index >= nframes:
                 break
@@ -333,12 +355,26 @@ def _iter_encapsulated(
                 yield index, frame, None
             index += 1
     except Exception as exc:  # the fragment structure itself is broken
-        reason = _reason(exc)
-        for i in range(index, nframes):
-            yield i, None, reason
+        yield from _lost(index, nframes, _reason(exc))
         return
-    for i in range(index, nframes):
-        yield i, None, "missing frame: fewer encapsulated frames than Number of Frames"
+    yield from _lost(index, nframes, "missing: fewer encapsulated frames than Number of Frames")
+
+
+def _codestreams(buffer: Any, nframes: int, extended_offsets: Any) -> Iterator[bytes]:
+    """The frames of encapsulated data; with fewer fragments than Number of Frames and no
+    offset table, one fragment per frame (the frames that are there are kept)."""
+    start = buffer.tell() if hasattr(buffer, "tell") else 0
+    try:
+        yield from generate_frames(
+            buffer, number_of_frames=nframes, extended_offsets=extended_offsets
+        )
+    except ValueError as exc:
+        if "fewer fragments than frames" not in str(exc):
+            raise
+        stream = buffer if hasattr(buffer, "seek") else io.BytesIO(buffer)
+        stream.seek(start)
+        parse_basic_offsets(stream)
+        yield from generate_fragments(stream)
 
 
 # --------------------------------------------------------------------------------------------

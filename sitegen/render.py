@@ -11,6 +11,7 @@ from typing import Any
 
 from . import pixels
 from .attrs import nested, number
+from .faults import contained
 from .model import Series, Study, frame_path, series_dir
 
 
@@ -51,28 +52,35 @@ def middle_frame(series: Series) -> tuple[Any, int]:
     return frames[len(frames) // 2]
 
 
-def write_thumbnails(studies: list[Study], out: Path, cache: Any = None) -> None:
+def write_thumbnails(studies: list[Study], out: Path, cache: Any = None) -> list[str]:
     """series/<R>/thumbnail for every series; with a BuildCache, a thumbnail whose frame file
-    and metadata did not change is reused instead of decoded and drawn again."""
+    and metadata did not change is reused instead of decoded and drawn again. Returns
+    warnings: a thumbnail that cannot be drawn is left out, naming its input file."""
+    warnings: list[str] = []
     for study in studies:
         for series in study.series:
             inst, n = middle_frame(series)
-            frame_file = out / frame_path(study.uid, series.uid, inst.sop_uid, n)
-            target = out / series_dir(study.uid, series.uid) / "thumbnail"
-            key = None
-            if cache is not None:
-                key = cache.derived_key(
-                    f"thumbnail:{sorted(inst.metadata.items())!r}", [frame_file]
-                )
-                if cache.get_derived(key, target):
-                    continue
-            layout = layout_from_metadata(inst.metadata)
-            data = frame_file.read_bytes()
-            frame = pixels.decode_frame(data, inst.transfer_syntax, layout)
-            slope, intercept = rescale_of(inst.metadata)
-            jpeg = pixels.thumbnail_jpeg(
-                frame, layout, slope=slope, intercept=intercept, window=window_of(inst.metadata)
-            )
-            target.write_bytes(jpeg)
-            if key is not None:
-                cache.put_derived(key, target)
+            with contained(warnings, inst.source, f"the thumbnail of series {series.uid}"):
+                _thumbnail(study, series, inst, n, out, cache)
+    return warnings
+
+
+def _thumbnail(study: Study, series: Series, inst: Any, n: int, out: Path, cache: Any) -> None:
+    """One series' thumbnail, from the cache or drawn from its middle frame."""
+    frame_file = out / frame_path(study.uid, series.uid, inst.sop_uid, n)
+    target = out / series_dir(study.uid, series.uid) / "thumbnail"
+    key = None
+    if cache is not None:
+        key = cache.derived_key(f"thumbnail:{sorted(inst.metadata.items())!r}", [frame_file])
+        if cache.get_derived(key, target):
+            return
+    layout = layout_from_metadata(inst.metadata)
+    data = frame_file.read_bytes()
+    frame = pixels.decode_frame(data, inst.transfer_syntax, layout)
+    slope, intercept = rescale_of(inst.metadata)
+    jpeg = pixels.thumbnail_jpeg(
+        frame, layout, slope=slope, intercept=intercept, window=window_of(inst.metadata)
+    )
+    target.write_bytes(jpeg)
+    if key is not None:
+        cache.put_derived(key, target)

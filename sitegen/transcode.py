@@ -36,6 +36,8 @@ from .deid import (
     ocr,
     refuse_reason,
 )
+from .faults import is_resource_error
+from .faults import reason as _reason
 from .model import Instance, check_uid, frame_path
 from .sources import SourceItem
 from .writers.part10 import part10_path, write_part10
@@ -66,6 +68,7 @@ class Outcome:
     instance: Instance | None = None
     warnings: list[str] = field(default_factory=list)
     refused: str | None = None  # a privacy refusal: an error with --strict, a warning otherwise
+    fatal: str | None = None  # the machine failed (disk full, out of memory): the build fails
     leaks: list[str] = field(default_factory=list)  # canaries found in this input's frames
     canaries: list[Canary] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # values de-identification took out
@@ -97,9 +100,12 @@ def run(item: SourceItem, job: Job, cache: CacheTarget | None = None) -> Outcome
             _run(item, job, out)
     except Exception as exc:  # one bad file never kills the build
         out.instance = None
-        out.warnings.append(f"{item.label}: {_reason(exc)}, skipped")
+        if is_resource_error(exc):
+            out.fatal = f"{item.label}: {_reason(exc)}"
+        else:
+            out.warnings.append(f"{item.label}: {_reason(exc)}, skipped")
     fingerprint = cache and (cache.fingerprint or (out.digest and f"file:{out.digest}"))
-    if cache and fingerprint and not out.leaks:  # a failed build is not worth remembering
+    if cache and fingerprint and not out.leaks and not out.fatal:  # failures: not remembered
         key = entry_key(fingerprint, cache.job_fp)
         try:
             write_entry(Path(cache.entries), key, out, Path(job.out_dir))
@@ -165,15 +171,12 @@ def _text_in_pixels(
     ), []
 
 
-def _reason(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
-
-
 def _run(item: SourceItem, job: Job, out: Outcome) -> None:
     try:
         ds, out.digest = _open(item)
     except Exception as exc:
+        if is_resource_error(exc):
+            raise
         out.warnings.append(f"{item.label}: unreadable DICOM ({_reason(exc)}), skipped")
         return
     if "PixelData" not in ds:
@@ -185,6 +188,8 @@ def _run(item: SourceItem, job: Job, out: Outcome) -> None:
                 result = job.deid.deidentify(ds, source=item.label, patient_label=job.case)
                 out.canaries += result.canaries
             except Exception as exc:  # the file is skipped either way
+                if is_resource_error(exc):
+                    raise
                 reason = _reason(exc)
                 out.warnings.append(f"{item.label}: its values could not all be read ({reason})")
         return
@@ -237,11 +242,10 @@ def _run(item: SourceItem, job: Job, out: Outcome) -> None:
     single = (_int(ds.get("NumberOfFrames")) or 1) == 1
     encoded: list[bytes] = []
     ts = ""
+    lost: list[tuple[int, str]] = []
     for index, frame, reason in pixels.iter_frames(ds):
         if frame is None:
-            out.warnings.append(
-                f"{item.label}: frame {index + 1}: cannot decode ({reason}), skipped"
-            )
+            lost.append((index, reason or ""))
             continue
         if read_text:
             read_text = False
@@ -266,6 +270,7 @@ def _run(item: SourceItem, job: Job, out: Outcome) -> None:
         if single:
             encoded.append(data)
         sizes.append(len(data))
+    out.warnings += [f"{item.label}: {what}, skipped" for what in _lost_frames(lost)]
     if not kept:
         out.warnings.append(f"{item.label}: no frame could be decoded, skipped")
         return
@@ -307,6 +312,22 @@ def _run(item: SourceItem, job: Job, out: Outcome) -> None:
         bytes_in=bytes_in,
     )
     out.bytes_out = sum(sizes)
+
+
+def _lost_frames(lost: list[tuple[int, str]]) -> list[str]:
+    """One line per run of frames lost for one reason, not one per frame."""
+    runs: list[list[Any]] = []  # [first, last, reason]
+    for index, reason in lost:
+        if runs and runs[-1][1] == index - 1 and runs[-1][2] == reason:
+            runs[-1][1] = index
+        else:
+            runs.append([index, index, reason])
+    return [
+        f"frame{'s' * (a != b)} {a + 1}{f'-{b + 1}' * (a != b)}: cannot decode ({reason})"
+        if not reason.startswith("frames ")
+        else reason
+        for a, b, reason in runs
+    ]
 
 
 def _open(item: SourceItem) -> tuple[Dataset, str]:

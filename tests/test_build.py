@@ -216,7 +216,10 @@ def test_viewer_manifest(site_dir: Path) -> None:
     assert series["windows"][0] == {"name": "default", "center": 1100.0, "width": 2200.0}
 
 
-def test_one_study_in_two_cases_is_an_error(site_dir: Path) -> None:
+def test_one_study_in_two_cases_gets_a_copy_per_case(site_dir: Path) -> None:
+    """A quiz case and its answer case may use one study: each publishes its own keyed copy
+    (other UIDs, same images); without de-identification it is an error before any pixel
+    work, naming both cases."""
     write_ct_series(site_dir / "a", 2)
     write_ct_series(site_dir / "b", 2)  # the same study again, under another case
     config = write_site(
@@ -224,8 +227,20 @@ def test_one_study_in_two_cases_is_an_error(site_dir: Path) -> None:
         '[build]\nframes = "raw"\n[[cases]]\nslug = "first"\ntitle = "A"\nsource = "a"\n'
         '[[cases]]\nslug = "second"\ntitle = "B"\nsource = "b"\n',
     )
+    report = build(load_config(config), workers=1)
+    assert report.studies == 2 and report.instances == 4, report.errors
+    out = site_dir / "public"
+    studies = json.loads((out / "dicomweb/studies/index.json").read_text())
+    uids = {s["0020000D"]["Value"][0] for s in studies}
+    assert len(uids) == 2
+    first, second = (
+        json.loads((out / f"data/cases/{slug}.json").read_text()) for slug in ("first", "second")
+    )
+    assert {first["studies"][0]["uid"], second["studies"][0]["uid"]} == uids
+
     with pytest.raises(BuildFailed) as info:
-        build(load_config(config), workers=1)
+        build(load_config(config), workers=1, deid=False, out_dir=site_dir / "plain")
     errors = "\n".join(info.value.report.errors)
-    assert 'case "second"' in errors and 'already published by case "first"' in errors
-    assert not (site_dir / "public").exists()
+    assert 'case "second": uses a study case "first" uses too' in errors
+    assert "pixels" not in info.value.report.seconds  # said before any pixel work
+    assert not (site_dir / "plain").exists()

@@ -22,6 +22,7 @@ from sitegen import pixels
 from sitegen.build import BuildFailed, build
 from sitegen.config import load_config
 from sitegen.deid import Deidentifier, codestream_canaries
+from sitegen.outdir import MARKER, MARKER_TEXT
 from sitegen.render import layout_from_metadata
 
 KEY = bytes(range(32))
@@ -110,13 +111,15 @@ def test_sweep_stops_a_leak_from_author_text(planted_site: Path) -> None:
     planted_site.write_text(config)
     (planted_site.parent / "public").mkdir()
     (planted_site.parent / "public/keep.txt").write_text("previous site")
+    (planted_site.parent / "public" / MARKER).write_text(MARKER_TEXT)  # sitegen made it
     with pytest.raises(BuildFailed) as info:
         build(load_config(planted_site), workers=1)
     errors = "\n".join(info.value.report.errors)
     assert "identifying data would be published" in errors
     assert "ReferringPhysicianName of cases/knee/" in errors
     assert "Doolittle" not in errors
-    assert _files(planted_site.parent / "public") == {"keep.txt": b"previous site"}
+    before = {"keep.txt": b"previous site", MARKER: MARKER_TEXT.encode()}
+    assert _files(planted_site.parent / "public") == before
 
 
 def test_shifted_date_equal_to_another_patients_date_is_no_leak(site_dir: Path) -> None:

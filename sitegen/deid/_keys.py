@@ -52,3 +52,8 @@ def keyed_date_offset(key: bytes, patient_id: str) -> int:
     digest = hmac.new(key, message, hashlib.sha256).digest()
     span = DATE_OFFSET_MAX_DAYS - DATE_OFFSET_MIN_DAYS + 1
     return DATE_OFFSET_MIN_DAYS + int.from_bytes(digest[:8], "big") % span
+
+
+def derived_key(key: bytes, name: str) -> bytes:
+    """A key for a second copy of the same data (see Deidentifier.for_copy)."""
+    return hmac.new(key, b"sitegen-copy\x00" + name.encode("utf-8"), hashlib.sha256).digest()

@@ -47,7 +47,7 @@ from ._canary import (
 )
 from ._grammar import bad_values, wrong_vr
 from ._kept import Kept, drop_kept_leaks
-from ._keys import keyed_date_offset, keyed_uid
+from ._keys import derived_key, keyed_date_offset, keyed_uid
 from ._options import DEFAULT_OPTIONS, KNOWN_OPTIONS, OPTION_CODES, PROFILE_CODE
 from ._table import TableEntry, lookup
 from ._values import (
@@ -526,6 +526,11 @@ class Deidentifier:
 
     def __repr__(self) -> str:  # never show the key
         return f"Deidentifier(options={sorted(self.options)})"
+
+    def for_copy(self, name: str) -> Deidentifier:
+        """A de-identifier for a second published copy of the same data (one study used by
+        two cases): a key derived from this one and `name`, so every UID differs."""
+        return Deidentifier(derived_key(self.key, name), self.options)
 
     def map_uid(self, uid: str) -> str:
         """Same key and UID -> same ``2.25.`` UID; unguessable without the key."""

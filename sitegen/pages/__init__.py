@@ -10,7 +10,6 @@ break there); Open Graph URLs are absolute when `[site] url` is set.
 from __future__ import annotations
 
 import hashlib
-import json
 import shutil
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -20,10 +19,11 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup, escape
 
-from .. import __version__
+from .. import __version__, _json
 from ..attrs import first
 from ..cards import KeyImage, key_image, render_card
 from ..config import Case, Site
+from ..faults import is_resource_error, reason
 from ..hosts import CSP, absolute_root
 from ..model import Study, series_dir
 from ..text import markdown_html
@@ -260,9 +260,19 @@ def write_pages(
         except (OSError, ValueError) as exc:
             warnings.append(f'case "{view.case.slug}": no key image for its card: {exc}')
         badges = view.modalities + list(view.case.tags)[:3]
-        card = cards.get(
-            key_images.get(view.case.slug), view.public_title, site.site.title, "", badges
-        )
+        text = (view.public_title, site.site.title, "", badges)
+        image = key_images.get(view.case.slug)
+        try:
+            card = cards.get(image, *text)
+        except Exception as exc:
+            if image is None or is_resource_error(exc):
+                raise
+            warnings.append(
+                f'{image.source}: case "{view.case.slug}": its key image could not be drawn '
+                f"for the card ({reason(exc)}); the card has none"
+            )
+            key_images.pop(view.case.slug)
+            card = cards.get(None, *text)
         (folder / "card.png").write_bytes(card)
         html = env.get_template("case.html").render(common, c=view, case=view.case)
         (folder / "index.html").write_text(html, encoding="utf-8")
@@ -283,7 +293,5 @@ def write_pages(
 
     (out / "data").mkdir(parents=True, exist_ok=True)
     index = {"version": 1, "cases": [v.search_entry() for v in views]}
-    (out / "data/search.json").write_text(
-        json.dumps(index, ensure_ascii=False, separators=(",", ":")), encoding="utf-8"
-    )
+    (out / "data/search.json").write_text(_json.dumps(index), encoding="utf-8")
     return warnings

@@ -562,3 +562,9 @@ def sample_bytes(name: str, index: int) -> bytes:
     buffer = io.BytesIO()
     sample_instance(name, index).save_as(buffer, enforce_file_format=True)
     return buffer.getvalue()
+
+
+def sample_uids(name: str, index: int) -> tuple[str, str, str]:
+    """(study, series, SOP instance) UIDs of instance ``index``, without making its pixels."""
+    _lookup(name)
+    return _uid(name, "study"), _uid(name, "series"), _uid(name, "sop", str(index))

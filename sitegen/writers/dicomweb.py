@@ -7,10 +7,10 @@ is written as both index.html and index.json holding the same JSON array.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
+from .. import _json
 from ..model import Series, Study, series_dir
 
 # The attributes of QIDO-RS rows that OHIF and dicomweb-client read (ARCHITECTURE.md 3a).
@@ -41,8 +41,9 @@ SERIES_ROW = (
 
 
 def json_bytes(obj: Any) -> bytes:
-    """Stable, compact JSON: sorted keys, so equal inputs give equal bytes."""
-    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    """Stable, compact JSON: sorted keys, so equal inputs give equal bytes; inert as HTML
+    (see _json.py: the lists are served as index.html)."""
+    return _json.dumps(obj, sort_keys=True).encode()
 
 
 def _pick(meta: dict[str, Any], tags: tuple[str, ...]) -> dict[str, Any]:
