@@ -11,6 +11,7 @@ import os
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from multiprocessing import get_context
@@ -158,7 +159,12 @@ def make_executor(workers: int, address: str | None = None) -> Executor:
     context = get_context("forkserver")
     # workers import the pipeline once, in the fork server, not each on its own
     context.set_forkserver_preload(["sitegen.transcode"])
-    return ProcessPoolExecutor(max_workers=n, mp_context=context)
+    return ProcessPoolExecutor(
+        max_workers=n,
+        mp_context=context,
+        initializer=faults.watch_parent,  # a killed build leaves no worker behind
+        initargs=(os.getpid(),),
+    )
 
 
 def _dask_executor(address: str) -> Executor:
@@ -331,7 +337,17 @@ def run_jobs(
         }
         for fut in as_completed(futures):
             item, job = futures[fut]
-            yield item, job, fut.result()
+            try:
+                outcome = fut.result()
+            except BrokenProcessPool:  # killed (out of memory) or a codec crashed
+                outcome = transcode.Outcome(item.label)
+                outcome.fatal = (
+                    f"{item.label}: a worker process died while it (or an input beside it) "
+                    "was being read: out of memory, killed, or a crash in a decoder"
+                )
+                yield item, job, outcome
+                return
+            yield item, job, outcome
             ui.advance()
     finally:
         pool.shutdown(wait=True, cancel_futures=True)

@@ -25,6 +25,8 @@ def is_resource_error(exc: BaseException) -> bool:
 
 def reason(exc: BaseException) -> str:
     """One line: the exception's type and the first line of its message."""
+    if isinstance(exc, RecursionError):
+        return "sequences nested deeper than sitegen reads (RecursionError)"
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
@@ -49,3 +51,24 @@ def about(label: str) -> Iterator[None]:
     except Exception as exc:
         exc.add_note(label)
         raise
+
+
+def watch_parent(pid: int, every: float = 0.5) -> None:
+    """Worker initializer: end this worker when the build process `pid` is gone (killed
+    with -9 it cannot stop its pool; the workers, their fork server and the resource tracker
+    would otherwise run on, holding memory, forever)."""
+    import os
+    import threading
+    import time
+
+    def watch() -> None:
+        while True:
+            time.sleep(every)
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                os._exit(1)
+            except PermissionError:  # the pid was reused by another user's process
+                os._exit(1)
+
+    threading.Thread(target=watch, name="sitegen-parent-watch", daemon=True).start()

@@ -20,6 +20,7 @@ import hashlib
 import io
 import json
 import os
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -70,22 +71,22 @@ def _read_uids(item: SourceItem) -> tuple[str, str, str] | None:
     """The input's (study, series, SOP instance) UIDs, or None when its header cannot be
     read (the worker then says why)."""
     try:
-        if item.kind == "file":
-            ds = pydicom.dcmread(item.location, stop_before_pixels=True, specific_tags=_UID_TAGS)
-        elif item.kind == "sample":
-            return sample_uids(item.location, int(item.member))
-        else:
-            ds = pydicom.dcmread(
-                io.BytesIO(item.read_bytes()), stop_before_pixels=True, specific_tags=_UID_TAGS
-            )
-        values = (
-            str(ds.get("StudyInstanceUID", "")),
-            str(ds.get("SeriesInstanceUID", "")),
-            str(ds.get("SOPInstanceUID", "")),
-        )
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # pydicom's warnings print the values they saw
+            return _uids_of(item)
     except Exception:  # noqa: BLE001 - the worker reads it again and reports the reason
         return None
-    return values if all(values) else None
+
+
+def _uids_of(item: SourceItem) -> tuple[str, str, str] | None:
+    if item.kind == "sample":
+        return sample_uids(item.location, int(item.member))
+    source = item.location if item.kind == "file" else io.BytesIO(item.read_bytes())
+    ds = pydicom.dcmread(source, stop_before_pixels=True, specific_tags=_UID_TAGS)
+    values = tuple(
+        str(ds.get(k, "")) for k in ("StudyInstanceUID", "SeriesInstanceUID", "SOPInstanceUID")
+    )
+    return values if all(values) else None  # type: ignore[return-value]
 
 
 class UidMemo:

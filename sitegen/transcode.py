@@ -171,6 +171,18 @@ def _text_in_pixels(
     ), []
 
 
+_REQUIRED = (
+    "StudyInstanceUID",
+    "SeriesInstanceUID",
+    "SOPInstanceUID",
+    "Rows",
+    "Columns",
+    "BitsAllocated",
+    "SamplesPerPixel",
+    "PhotometricInterpretation",
+)
+
+
 def _run(item: SourceItem, job: Job, out: Outcome) -> None:
     try:
         ds, out.digest = _open(item)
@@ -179,9 +191,14 @@ def _run(item: SourceItem, job: Job, out: Outcome) -> None:
             raise
         out.warnings.append(f"{item.label}: unreadable DICOM ({_reason(exc)}), skipped")
         return
-    if "PixelData" not in ds:
-        sop_class = getattr(ds.get("SOPClassUID"), "name", ds.get("SOPClassUID", "unknown"))
-        out.warnings.append(f"{item.label}: no image ({sop_class}), skipped")
+    missing = [k for k in _REQUIRED if not ds.get(k)]
+    if "PixelData" not in ds or missing:
+        if "PixelData" not in ds:
+            sop_class = getattr(ds.get("SOPClassUID"), "name", ds.get("SOPClassUID", "unknown"))
+            out.warnings.append(f"{item.label}: no image ({sop_class}), skipped")
+        else:
+            needed = ", ".join(missing)
+            out.warnings.append(f"{item.label}: no {needed} (required for an image), skipped")
         if job.deid is not None:  # still the patient's data: its values are canaries
             out.canaries += job.deid.path_canaries(item.relative, item.label)
             try:

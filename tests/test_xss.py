@@ -52,12 +52,12 @@ def _hostile_site(root: Path) -> Path:
             setattr(ds, keyword, payload[:64])
         ds.save_as(path, enforce_file_format=True)
     annotations = "".join(
-        f"\n[[annotations]]\nseries = 1\nslice = {n % 3 + 1}\nshape = \"arrow\"\n"
+        f'\n[[annotations]]\nseries = 1\nslice = {n % 3 + 1}\nshape = "arrow"\n'
         f"points = [[2, 2], [9, 9]]\nlabel = {_toml(p)}\n"
         for n, p in enumerate(PAYLOADS)
     )
     front = (
-        f"title = {_toml('Case ' + P)}\nsource = \"cases/hostile/dicom\"\n"
+        f'title = {_toml("Case " + P)}\nsource = "cases/hostile/dicom"\n'
         f"history = {_toml(P)}\nfindings = {_toml(P)}\ndiagnosis = {_toml(P)}\n"
         f"tags = {json.dumps(PAYLOADS)}\nstudy_description = {_toml(PAYLOADS[1])}\n"
         f"{annotations}"

@@ -327,8 +327,8 @@ def path_canaries(relative_path: str, source: str) -> list[Canary]:
     for index, part in enumerate(parts):
         kind = "file name" if index == len(parts) - 1 else "folder name"
         stem = PurePosixPath(part).stem if index == len(parts) - 1 else part
-        if part in ("/", ".", "..") or _is_counter_or_common(stem):
-            continue
+        if part in ("/", ".", "..") or _is_counter_or_common(stem) or _standard_words(stem):
+            continue  # "transfer-syntax", "Segmentation": the standard's words name no one
         for value in (part, stem):
             if value not in seen and is_useful(value):
                 seen.add(value)

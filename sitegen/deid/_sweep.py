@@ -39,6 +39,7 @@ from ._canary import IDENTIFIER_MIN_DIGITS, Canary, is_numeric, mask
 NUMERIC_MIN_LENGTH = 8  # shorter numbers count in text only (random bytes hold them often)
 TEXT_ONLY_BELOW = 4  # shorter canaries (name parts of 2-3 letters) count in text only
 WORD_BOUNDARY_BELOW = 6
+MAX_PATTERN_CHARS = 64  # of a canary: its first characters find any copy of it
 PREFILTER_ABOVE = 16 * 1024  # bytes; below, the automaton alone is as fast
 CHUNK_BYTES = 4 * 1024 * 1024  # memory per scan stays about 3x this
 
@@ -173,7 +174,9 @@ class Sweeper:
         self._short: dict[str, Canary] = {}  # whole words of 2-3 letters, in text only
         self._digits: dict[str, Canary] = {}  # identifiers digits-only, unpadded
         for canary in canaries:
-            value = canary.value.strip()
+            # a copy of a long value holds its start: the automaton's size stays bounded
+            # whatever a hostile input's values hold (kilobytes of random text each)
+            value = canary.value.strip()[:MAX_PATTERN_CHARS]
             numeric = is_numeric(value)
             if numeric:
                 digits = "".join(c for c in value if c.isdigit())

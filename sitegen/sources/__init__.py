@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ._dicomweb_url import looks_like_url
-from ._items import SourceItem
+from ._items import SourceItem, printable
 from .folder import scan_folder
 from .zip import scan_zip
 
@@ -78,6 +78,6 @@ def _label(path: Path, root: Path) -> str:
     """How messages name an input: relative to the site's folder, never as an absolute path
     (the folders above a case are often named after the patient too)."""
     try:
-        return str(path.relative_to(root))
+        return printable(str(path.relative_to(root)))
     except ValueError:
-        return os.path.relpath(path, root)
+        return printable(os.path.relpath(path, root))

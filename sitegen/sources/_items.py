@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,6 +12,12 @@ import pydicom
 from pydicom.dataset import FileDataset
 
 from .. import limits
+
+
+def printable(name: str) -> str:
+    """A file name as text: bytes that are not UTF-8 (os.fsdecode keeps them as surrogates,
+    which no message, JSON or page can hold) are shown as \\xNN escapes."""
+    return os.fsencode(name).decode("utf-8", "backslashreplace")
 
 
 @dataclass(frozen=True)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
+import warnings
 from pathlib import Path
 
 import pydicom
-from pydicom.fileset import FileSet
 
-from ._items import SourceItem
+from ..faults import reason
+from ._items import SourceItem, printable
 
 DICOMDIR_CLASS = "1.2.840.10008.1.3.10"
 
@@ -37,11 +39,26 @@ def scan_folder(
         else:
             _add_file(path, label, path.name, items, skipped, texts)
         return
-    for file in sorted(p for p in path.rglob("*") if p.is_file()):
-        rel = file.relative_to(path)
-        if any(part.startswith(".") for part in rel.parts):
-            continue  # hidden files and folders: .DS_Store, .git
-        _add_file(file, f"{label}/{rel.as_posix()}", rel.as_posix(), items, skipped, texts)
+    for file in _files_below(path):
+        name = printable(file.relative_to(path).as_posix())
+        if not file.is_file():  # a FIFO would block the read; a device never ends
+            reason = "a link to a folder, not followed" if file.is_dir() else "not a regular file"
+            skipped.append((f"{label}/{name}", f"{reason}, skipped"))
+            texts.append((name, "path", "file name", f"{label}/{name}"))
+            continue
+        _add_file(file, f"{label}/{name}", name, items, skipped, texts)
+
+
+def _files_below(path: Path) -> list[Path]:
+    """Everything below `path` that is not a folder, in name order; hidden files and folders
+    (.DS_Store, .git) left out; links to folders are not walked (they may form a loop)."""
+    found = []
+    for folder, dirs, files in os.walk(path):
+        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        base = Path(folder)
+        found += [base / f for f in files if not f.startswith(".")]
+        found += [base / d for d in dirs if (base / d).is_symlink()]
+    return sorted(found)
 
 
 def record_texts(ds: pydicom.Dataset, where: str) -> Texts:
@@ -86,25 +103,43 @@ def _add_file(
 def _scan_dicomdir(
     path: Path, label: str, items: list[SourceItem], skipped: list[tuple[str, str]], texts: Texts
 ) -> None:
-    """A DICOMDIR names its files; take exactly those, in the index's order."""
+    """A DICOMDIR names its files; take exactly those, in the index's order.
+
+    The records are read as a flat list, not walked by their offsets: a hostile index whose
+    offsets form a loop (or point nowhere) cannot hang or break the scan. A record naming a
+    missing file or a path outside the folder is a skipped input, which --strict sees."""
     try:
-        ds = pydicom.dcmread(path)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # pydicom's warnings print the values
+            ds = pydicom.dcmread(path)
+            records = list(ds.get("DirectoryRecordSequence", []))
         texts += record_texts(ds, label)
-        fileset = FileSet(ds)
     except Exception as exc:  # pydicom raises many kinds for a broken index
-        skipped.append((label, f"unreadable DICOMDIR: {exc}"))
+        skipped.append((label, f"unreadable DICOMDIR ({reason(exc)}), skipped"))
         return
-    root = path.parent
+    root = path.parent.resolve()
+    parent = label.rsplit("/", 1)[0] if "/" in label else ""
     seen: set[Path] = set()
-    for instance in fileset:
-        file = Path(instance.path).resolve()
+    for record in records:
+        parts = record.get("ReferencedFileID")
+        if parts is None:
+            continue
+        parts = [parts] if isinstance(parts, str) else [str(p) for p in parts]
+        named = "/".join(parts)
+        if not parts or any(p in ("", ".", "..") or "/" in p or "\\" in p for p in parts):
+            skipped.append((label, f"a record names {named!r}: not a path inside its folder"))
+            continue
+        file = root.joinpath(*parts)
+        try:
+            file = file.resolve()
+            rel = file.relative_to(root).as_posix()
+        except (OSError, ValueError):
+            skipped.append((label, f"a record names {named!r}: outside its folder"))
+            continue
         if file in seen:
             continue
         seen.add(file)
-        try:
-            rel = file.relative_to(root.resolve()).as_posix()
-        except ValueError:
-            skipped.append((label, f"refers outside its folder: {instance.path}"))
+        if not file.is_file():
+            skipped.append((label, f"a record names {rel}: no such file"))
             continue
-        parent = label.rsplit("/", 1)[0] if "/" in label else ""
         _add_file(file, f"{parent}/{rel}" if parent else rel, rel, items, skipped, texts)
