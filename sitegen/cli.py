@@ -307,15 +307,16 @@ def build_cmd(
     )
 
 
-def _serve_build(site: Site, quiet: bool) -> bool:
-    """One build for `serve`: report it, never exit (the last published site stays served)."""
+def _serve_build(site: Site, quiet: bool) -> bool | None:
+    """One build for `serve`: report it, never exit (the last published site stays served).
+    None when another build holds the output (the watcher tries again)."""
     try:
         report = build(site, ui=RichUI(quiet))
     except BuildFailed as exc:
         report = exc.report
     except RuntimeError as exc:  # another build holds the lock
-        console.print(f"[red]Error:[/red] {escape(str(exc))}")
-        return False
+        console.print(f"{escape(str(exc))}: trying again in a second")
+        return None
     _print_report(report, quiet)
     return report.published
 
@@ -359,7 +360,7 @@ def serve_cmd(config: str, port: int, base_url: str | None, no_build: bool, no_w
                 console.print(f"  {problem}", markup=False)
             return None
 
-    def rebuild(new_site: Site) -> bool:
+    def rebuild(new_site: Site) -> bool | None:
         console.print("change detected: rebuilding")
         return _serve_build(new_site, quiet=True)
 

@@ -328,10 +328,13 @@ def watch_paths(site: Site) -> list[Path]:
     return sorted(paths)
 
 
+BUSY_RETRY_SECONDS = 1.0
+
+
 def rebuild_on_change(
     site: Site,
     load_site: Callable[[], Site | None],
-    rebuild: Callable[[Site], bool],
+    rebuild: Callable[[Site], bool | None],
     on_published: Callable[[], None],
     stop: threading.Event | None = None,
     debounce_ms: int = 300,
@@ -340,8 +343,9 @@ def rebuild_on_change(
     published build. Runs until `stop` is set (or Ctrl-C, raised as KeyboardInterrupt).
 
     `load_site` returns None when the configuration is broken (it reports why); the last good
-    one is watched until it is fixed. The watch restarts after each change, so editors that
-    save by replacing the file are followed."""
+    one is watched until it is fixed. `rebuild` returns None when another build holds the
+    output: it is tried again every BUSY_RETRY_SECONDS. The watch restarts after each
+    change, so editors that save by replacing the file are followed."""
     stop = stop or threading.Event()
     while not stop.is_set():
         watcher = watchfiles.watch(
@@ -362,5 +366,8 @@ def rebuild_on_change(
         if fresh is None:
             continue
         site = fresh
-        if rebuild(site):
+        published = rebuild(site)
+        while published is None and not stop.wait(BUSY_RETRY_SECONDS):
+            published = rebuild(site)  # another build held the output: try again
+        if published:
             on_published()

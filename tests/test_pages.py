@@ -419,3 +419,15 @@ def test_hostile_strings_are_inert(browser: Any, built: tuple[Site, Path]) -> No
         assert "<b onmouseover=alert('tag')>bold</b>" in page.inner_text(".case > .badges")
         assert dialogs == []
         page.close()
+
+
+def test_a_huge_case_text_gives_a_bounded_search_entry() -> None:
+    """A 10 MB case.md is not copied into search.json: each word once, at most 4,000
+    characters, the first words kept in order."""
+    from sitegen.pages import SEARCH_TEXT_CHARS, search_text
+
+    words = [f"word{n}" for n in range(1_000_000)]
+    text = search_text(["Rare finding", " ".join(words), "Rare finding again"])
+    assert len(text) <= SEARCH_TEXT_CHARS
+    assert text.startswith("rare finding word0 word1 ")
+    assert text.count("rare") == 1

@@ -186,3 +186,46 @@ def test_serve_command_base_url_and_ctrl_c(built: tuple[Site, Path]) -> None:
     finally:
         if proc.poll() is None:
             proc.kill()
+
+
+def test_a_rebuild_refused_by_the_lock_is_tried_again(tmp_path: Path) -> None:
+    """While another build holds the output, a change is rebuilt as soon as it is free."""
+    from sitegen import publish
+    from sitegen.cli import _serve_build
+
+    site, out = build_site(tmp_path / "site")
+    config = site.config_file
+    published = threading.Event()
+    stop = threading.Event()
+    tries: list[bool | None] = []
+
+    def rebuild(new_site: Site) -> bool | None:
+        tries.append(_serve_build(new_site, quiet=True))
+        return tries[-1]
+
+    def load_site() -> Site | None:
+        try:
+            return load_config(config)
+        except ConfigError:
+            return None
+
+    with publish.locked(out):
+        watcher = threading.Thread(
+            target=rebuild_on_change,
+            args=(site, load_site, rebuild, published.set, stop, 100),
+            daemon=True,
+        )
+        watcher.start()
+        text = config.read_text(encoding="utf-8")
+        deadline = time.monotonic() + 30
+        n = 0
+        while not tries and time.monotonic() < deadline:
+            n += 1
+            config.write_text(text.replace("Teaching <file>", f"Busy {n}"), encoding="utf-8")
+            time.sleep(0.5)
+        time.sleep(1.5)  # refused at least once more
+    assert published.wait(60)
+    stop.set()
+    watcher.join(10)
+    assert tries[0] is None and tries[-1] is True
+    assert "Busy" in (out / "index.html").read_text(encoding="utf-8")

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import io
 import zipfile
 from pathlib import Path
 
+import pydicom
 import pytest
 from dicomgen import write_ct_series
 from pydicom.data import get_testdata_file
@@ -54,13 +56,36 @@ def test_zip_read_in_place_and_hostile_names_refused(tmp_path: Path) -> None:
     assert not (tmp_path.parent / "evil.dcm").exists()
 
 
-def test_zip_bomb_refused(tmp_path: Path) -> None:
+def test_zip_bomb_refused_but_a_dicom_of_zeros_is_read(tmp_path: Path) -> None:
+    """A 64 MB DICOM of zeros compresses about 1000:1 like a bomb does; only a member too
+    large to be worth the risk (over 256 MiB) is refused for its ratio."""
+    ds = pydicom.dcmread(write_ct_series(tmp_path / "one", 1)[0])
+    ds.Rows, ds.Columns = 4096, 8192
+    ds.PixelData = bytes(4096 * 8192 * 2)
+    buffer = io.BytesIO()
+    ds.save_as(buffer, enforce_file_format=True)
     archive = tmp_path / "bomb.zip"
     with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zf:
-        zf.writestr("zeros.dcm", b"\0" * (8 * 1024 * 1024))  # ratio ~ 1000:1
+        zf.writestr("zeros.dcm", buffer.getvalue())  # ratio ~ 1000:1, and DICOM
+        zf.writestr("bomb.dcm", b"\0" * (300 * 1024 * 1024))
     scan = find_items("bomb.zip", tmp_path)
-    assert not scan.items
-    assert "zip bomb" in scan.skipped[0][1]
+    assert [i.label for i in scan.items] == ["bomb.zip!zeros.dcm"]
+    assert scan.skipped == [
+        ("bomb.zip!bomb.dcm", "compression ratio too high (zip bomb?), refused")
+    ]
+
+
+def test_zip_members_sharing_a_name_are_not_lost_silently(tmp_path: Path) -> None:
+    files = write_ct_series(tmp_path / "s", 2)
+    with zipfile.ZipFile(tmp_path / "twice.zip", "w") as zf:
+        zf.write(files[0], "a/IM1")
+        zf.write(files[1], "a/IM1")
+    scan = find_items("twice.zip", tmp_path)
+    assert len(scan.items) == 1
+    assert scan.items[0].open_dataset().SOPInstanceUID == pydicom.dcmread(files[1]).SOPInstanceUID
+    assert scan.skipped == [
+        ("twice.zip!a/IM1", "another member has the same name (only the last is read), skipped")
+    ]
 
 
 def test_zip_total_size_cap(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

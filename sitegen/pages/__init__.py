@@ -135,8 +135,25 @@ class CaseView:
             "title": self.public_title,
             "tags": list(c.tags),
             "modalities": self.modalities,
-            "text": " ".join(" ".join(words).split()).lower(),
+            "text": search_text(words),
         }
+
+
+SEARCH_TEXT_CHARS = 4000  # per case: the gallery loads every case's entry at once
+
+
+def search_text(parts: list[str]) -> str:
+    """What the gallery's search matches: each word once, lower-cased, in order, at most
+    SEARCH_TEXT_CHARS (a 10 MB case text must not become a 10 MB search index)."""
+    seen: dict[str, None] = {}
+    size = 0
+    for word in " ".join(parts).lower().split():
+        if word not in seen:
+            size += len(word) + 1
+            if size > SEARCH_TEXT_CHARS:
+                break
+            seen[word] = None
+    return " ".join(seen)
 
 
 def case_view(site: Site, case: Case, studies: list[Study], out: Path) -> CaseView:

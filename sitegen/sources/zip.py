@@ -51,15 +51,26 @@ def scan_zip(
             )
         if zf.comment:
             texts.append((zf.comment.decode("utf-8", "replace"), "LT", "zip comment", label))
-        for info in sorted(infos, key=lambda i: i.filename):
+        last = {info.filename: n for n, info in enumerate(infos)}  # what a name reads
+        order = sorted(range(len(infos)), key=lambda n: (infos[n].filename, n))
+        for n in order:
+            info = infos[n]
             where = f"{label}!{info.filename}"
+            if last[info.filename] != n:
+                texts.append((info.filename, "path", "zip member name", where))
+                skipped.append(
+                    (where, "another member has the same name (only the last is read), skipped")
+                )
+                continue
             texts.append((info.filename, "path", "zip member name", where))
             if info.comment:
                 comment = info.comment.decode("utf-8", "replace")
                 texts.append((comment, "LT", "zip member comment", where))
             reason = _unsafe_name(info.filename)
-            if reason is None and info.file_size > limits.MAX_ZIP_RATIO * max(
-                info.compress_size, 1
+            if (
+                reason is None
+                and info.file_size > limits.ZIP_RATIO_CHECK_ABOVE
+                and info.file_size > limits.MAX_ZIP_RATIO * max(info.compress_size, 1)
             ):
                 reason = "compression ratio too high (zip bomb?), refused"
             if reason is None and info.file_size > limits.MAX_ZIP_MEMBER:
