@@ -85,3 +85,79 @@ def write_ct_series(
         ds.save_as(path, enforce_file_format=True)
         paths.append(path)
     return paths
+
+
+def enhanced_ct(frames: int, rows: int = 8, cols: int = 8, seed: str = "enh") -> FileDataset:
+    """An Enhanced CT Image with `frames` frames: shared and per-frame functional groups
+    (plane position, frame content with dimension index values), a dimension organization."""
+    from pydicom.dataset import Dataset
+    from pydicom.sequence import Sequence
+    from pydicom.uid import EnhancedCTImageStorage
+
+    def item(**values: object) -> Dataset:
+        ds = Dataset()
+        for keyword, value in values.items():
+            setattr(ds, keyword, value)
+        return ds
+
+    meta = FileMetaDataset()
+    meta.MediaStorageSOPClassUID = EnhancedCTImageStorage
+    meta.MediaStorageSOPInstanceUID = generate_uid(entropy_srcs=[seed, "sop"])
+    meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    ds = FileDataset("", {}, file_meta=meta, preamble=b"\0" * 128)
+    ds.SOPClassUID = EnhancedCTImageStorage
+    ds.SOPInstanceUID = meta.MediaStorageSOPInstanceUID
+    ds.StudyInstanceUID = generate_uid(entropy_srcs=[seed, "study"])
+    ds.SeriesInstanceUID = generate_uid(entropy_srcs=[seed, "series"])
+    ds.FrameOfReferenceUID = generate_uid(entropy_srcs=[seed, "for"])
+    ds.PatientName, ds.PatientID = PATIENT, PATIENT_ID
+    ds.StudyDate, ds.StudyTime, ds.ContentDate, ds.ContentTime = (
+        "20240115",
+        "1015",
+        "20240115",
+        "1015",
+    )
+    ds.Modality, ds.SeriesNumber, ds.InstanceNumber = "CT", 1, 1
+    ds.ImageType = ["ORIGINAL", "PRIMARY", "AXIAL", "NONE"]
+    ds.Rows, ds.Columns, ds.NumberOfFrames = rows, cols, frames
+    ds.SamplesPerPixel, ds.PhotometricInterpretation = 1, "MONOCHROME2"
+    ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 16, 12, 11, 0
+    organization = generate_uid(entropy_srcs=[seed, "dim"])
+    ds.DimensionOrganizationSequence = Sequence([item(DimensionOrganizationUID=organization)])
+    ds.DimensionIndexSequence = Sequence(
+        [
+            item(
+                DimensionOrganizationUID=organization,
+                DimensionIndexPointer=0x00209057,  # InStackPositionNumber
+                FunctionalGroupPointer=0x00209111,  # FrameContentSequence
+            )
+        ]
+    )
+    ds.SharedFunctionalGroupsSequence = Sequence(
+        [
+            item(
+                PixelMeasuresSequence=Sequence([item(PixelSpacing=[0.5, 0.5], SliceThickness=1.0)]),
+                PlaneOrientationSequence=Sequence(
+                    [item(ImageOrientationPatient=[1, 0, 0, 0, 1, 0])]
+                ),
+                PixelValueTransformationSequence=Sequence(
+                    [item(RescaleIntercept=-1024, RescaleSlope=1, RescaleType="HU")]
+                ),
+            )
+        ]
+    )
+    ds.PerFrameFunctionalGroupsSequence = Sequence(
+        [
+            item(
+                FrameContentSequence=Sequence(
+                    [item(InStackPositionNumber=n + 1, DimensionIndexValues=[n + 1])]
+                ),
+                PlanePositionSequence=Sequence([item(ImagePositionPatient=[-2.0, -2.0, float(n)])]),
+            )
+            for n in range(frames)
+        ]
+    )
+    yy, xx = np.mgrid[0:rows, 0:cols]
+    pixels = [((yy * 37 + xx * 11) * 4 + n * 400) % 4096 for n in range(frames)]
+    ds.PixelData = np.stack(pixels).astype("<u2").tobytes()
+    return ds

@@ -261,3 +261,43 @@ def test_offline_without_cache_names_the_package(
     monkeypatch.setenv("SITEGEN_CACHE_DIR", str(tmp_path / "cache"))
     with pytest.raises(VendorError, match="@ohif/app@3.13.2"):
         ohif.install_ohif(site(tmp_path), studies(), tmp_path / "out", offline=True)
+
+
+def _enhanced_manifest(root: Path, frames: int) -> dict[str, Any]:
+    """The DICOM JSON manifest of a de-identified Enhanced CT of `frames` frames."""
+    from dicomgen import enhanced_ct
+
+    from sitegen.build import BuildReport, make_deidentifier, plan
+    from sitegen.config import load_config
+    from sitegen.model import group
+    from sitegen.transcode import run
+
+    (root / "dicom").mkdir(parents=True)
+    enhanced_ct(frames).save_as(root / "dicom" / "ENH", enforce_file_format=True)
+    config = root / "site.toml"
+    config.write_text(
+        '[site]\ntitle = "T"\n[build]\nframes = "raw"\n'
+        '[[cases]]\nslug = "enh"\ntitle = "E"\nsource = "dicom"\n'
+    )
+    site = load_config(config)
+    report = BuildReport(out_dir=str(root / "out"))
+    ((item, job),) = plan(site, root / "out", make_deidentifier(site, root / "out"), report)
+    outcome = run(item, job)
+    assert outcome.instance is not None and outcome.instance.frames == frames, outcome.warnings
+    return study_manifest(group([outcome.instance])[0], "/")
+
+
+def test_the_manifest_of_a_500_frame_instance_grows_linearly(tmp_path: Path) -> None:
+    """Each frame entry once repeated the whole per-frame functional groups (434 KB for 32
+    frames, ~100 MB at 500). Now the first entry holds them, the others their identity: five
+    times the frames, about five times the bytes, under 1 KB a frame."""
+    small, large = (_enhanced_manifest(tmp_path / str(n), n) for n in (100, 500))
+    entries = large["studies"][0]["series"][0]["instances"]
+    assert len(entries) == 500
+    assert [e["url"].rsplit("=", 1)[1] for e in entries] == [str(n) for n in range(1, 501)]
+    assert len(entries[0]["metadata"]["PerFrameFunctionalGroupsSequence"]) == 500
+    assert all("PerFrameFunctionalGroupsSequence" not in e["metadata"] for e in entries[1:])
+    assert all(e["metadata"]["NumberOfFrames"] == 500 for e in entries)
+    sizes = [len(json.dumps(doc)) for doc in (small, large)]
+    assert sizes[1] / sizes[0] < 5.5, sizes  # the square would be ~25
+    assert sizes[1] < 500 * 1024, sizes

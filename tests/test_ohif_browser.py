@@ -22,7 +22,7 @@ from urllib.parse import unquote, urlsplit
 
 import numpy as np
 import pytest
-from dicomgen import ct_pixels, write_ct_series
+from dicomgen import ct_pixels, enhanced_ct, write_ct_series
 from PIL import Image
 from test_ohif import rewrite
 
@@ -53,8 +53,8 @@ def studies_from_tree(out: Path) -> list[Study]:
                 i = meta["00080018"]["Value"][0]
                 frames = list((out / series_dir(s, r) / "instances" / i / "frames").iterdir())
                 syntax = meta["00083002"]["Value"][0]
-                position = tuple(meta["00200032"]["Value"])
-                orientation = tuple(meta["00200037"]["Value"])
+                position = tuple(meta.get("00200032", {}).get("Value", ())) or None
+                orientation = tuple(meta.get("00200037", {}).get("Value", ())) or None
                 sizes = [f.stat().st_size for f in frames]
                 instances.append(
                     Instance(s, r, i, "ct", "", meta, sizes, syntax, None, position, orientation)
@@ -67,18 +67,22 @@ class Site:
     out: Path
     study: str
     link: str  # ohif_study_url: the DICOM JSON route
+    enhanced: str  # the study of a 10-frame Enhanced CT
 
 
 @pytest.fixture(scope="session")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Site:
     root = tmp_path_factory.mktemp("ohif") / "site"
     write_ct_series(root / "cases/ct/dicom", 12, rows=SIZE, cols=SIZE)
+    (root / "cases/enhanced/dicom").mkdir(parents=True)
+    enhanced_ct(10, SIZE, SIZE).save_as(root / "cases/enhanced/dicom/ENH", enforce_file_format=True)
     (root / "ohif.js").write_text(USER_CONFIG, encoding="utf-8")
     config = root / "site.toml"
     config.write_text(
         f'[site]\ntitle = "Teaching"\nbase_url = "{BASE}"\n\n'
         '[ohif]\nenabled = true\nuser_config = "ohif.js"\n\n'
-        '[[cases]]\nslug = "ct"\ntitle = "Chest CT"\nsource = "cases/ct/dicom"\n',
+        '[[cases]]\nslug = "ct"\ntitle = "Chest CT"\nsource = "cases/ct/dicom"\n'
+        '[[cases]]\nslug = "enhanced"\ntitle = "Enhanced CT"\nsource = "cases/enhanced/dicom"\n',
         encoding="utf-8",
     )
     site = load_config(config)
@@ -93,11 +97,13 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Site:
     )
     assert "sitegen-404.js" in (out / "404.html").read_text()
     studies = studies_from_tree(out)
+    enhanced = [s for s in studies if s.instances[0].frames > 1]
+    studies = [s for s in studies if s.instances[0].frames == 1]
     assert studies[0].instances[0].transfer_syntax == HTJ2K
     case_page = (out / "cases/ct/index.html").read_text()
     link = ohif.ohif_study_url(site, studies[0].uid)
     assert "Open in OHIF" in case_page and link.replace("&", "&amp;") in case_page
-    return Site(out, studies[0].uid, link)
+    return Site(out, studies[0].uid, link, enhanced[0].uid)
 
 
 # --- a static host --------------------------------------------------------------------------
@@ -350,5 +356,31 @@ def test_dicomweb_without_content_type_is_a_grey_square(
         page.locator("canvas.cornerstone-canvas").first.wait_for(timeout=40_000)
         page.wait_for_timeout(5000)
         assert viewport_pixels(page).std() < 5
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("host", ["github"], indirect=True)
+def test_dicomjson_route_scrolls_a_multiframe_instance(
+    browser: Any, built: Site, host: Host, tmp_path: Path
+) -> None:
+    """The frames after the first carry only their identity in the manifest (it grows
+    linearly): OHIF still shows every frame of the Enhanced CT, each different."""
+    deep = f"ohif/viewer/dicomjson?url={BASE}dicomjson/{built.enhanced}.json"
+    context, page, messages = open_page(browser, host.url + deep)
+    try:
+        first = wait_for_image(page)
+        page.screenshot(path=str(tmp_path / "enhanced-1.png"))
+        assert first.std() > 20, "blank viewport"
+        page.locator("canvas.cornerstone-canvas").first.click()
+        for _ in range(4):
+            page.keyboard.press("ArrowDown")
+            page.wait_for_timeout(300)
+        page.wait_for_timeout(1500)
+        later = viewport_pixels(page)
+        page.screenshot(path=str(tmp_path / "enhanced-5.png"))
+        assert later.std() > 20
+        assert np.abs(later - first).mean() > 5, "the frame did not change"
+        assert not [m for m in messages if "pageerror" in m], messages
     finally:
         context.close()

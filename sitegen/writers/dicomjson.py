@@ -5,7 +5,9 @@ series and instances with *naturalized* metadata (keywords, not tags) and a `dic
 per instance. The URL points at the published Part 10 file, which carries its own transfer
 syntax: compressed frames then work on every host, with no Content-Type headers (ARCHITECTURE
 3a). A multi-frame instance is one entry per frame, `...dcm?frame=N` (N from 1), each with
-NumberOfFrames in its metadata.
+NumberOfFrames in its metadata; the first carries all of it (OHIF reads an instance's
+metadata, per-frame functional groups included, from its first entry), the others the
+identity and pixel description only, so the manifest grows with the frames.
 """
 
 from __future__ import annotations
@@ -37,6 +39,28 @@ SERIES_KEYS = (
     "SeriesTime",
     "Modality",
     "SliceThickness",
+)
+
+
+# what the entries of a multi-frame instance's frames after the first carry (see _entries):
+# enough to place the entry in its instance and series and to read its frame
+FRAME_ENTRY_KEYS = (
+    "StudyInstanceUID",
+    "SeriesInstanceUID",
+    "SOPInstanceUID",
+    "SOPClassUID",
+    "FrameOfReferenceUID",
+    "Modality",
+    "InstanceNumber",
+    "NumberOfFrames",
+    "Rows",
+    "Columns",
+    "SamplesPerPixel",
+    "PhotometricInterpretation",
+    "BitsAllocated",
+    "BitsStored",
+    "HighBit",
+    "PixelRepresentation",
 )
 
 
@@ -82,8 +106,12 @@ def _entries(instance: Instance, base_url: str) -> list[dict[str, Any]]:
     if instance.frames <= 1:
         return [{"metadata": metadata, "url": url}]
     metadata["NumberOfFrames"] = instance.frames
-    return [
-        {"metadata": metadata, "url": f"{url}?frame={n}"} for n in range(1, instance.frames + 1)
+    # OHIF finds an instance's metadata by its SOP Instance UID, i.e. in the first entry, and
+    # reads each frame's geometry from the per-frame groups there: the other entries carry
+    # the rest (the manifest grows with the frames, not with their square)
+    rest = {k: metadata[k] for k in FRAME_ENTRY_KEYS if k in metadata}
+    return [{"metadata": metadata, "url": f"{url}?frame=1"}] + [
+        {"metadata": rest, "url": f"{url}?frame={n}"} for n in range(2, instance.frames + 1)
     ]
 
 
