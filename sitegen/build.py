@@ -394,7 +394,8 @@ def _build_into(
         detail.append(f"{len(jobs)} files" + resolved.summary())
     if report.errors:
         return _Built()
-    code = _code_fingerprint()
+    # the base URL too: the DICOMweb lists' RetrieveURLs hold it
+    code = _code_fingerprint() + f"\nbase_url={site.site.base_url}"
     keys = _Keys(jobs, cache)
     out = Path(report.out_dir)
     fingerprint = _build_fingerprint(site, keys.keys, cache, options, code)
@@ -478,7 +479,7 @@ def _build_into(
     with _stage(report, ui, "write", None) as detail:
         studies = _group_by_case(site, instances, report)
         if not carry:
-            write_dicomweb(studies, tmp)
+            write_dicomweb(studies, tmp, site.site.base_url)
             report.warnings += write_thumbnails(studies, tmp, cache)
         write_manifests(site, studies, tmp)
         if site.build.downloads and not carry:

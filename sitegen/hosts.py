@@ -144,6 +144,10 @@ def headers_rules(
             {"Content-Type": "application/dicom+json", "Cache-Control": REVALIDATE},
         ),
         (
+            b + "dicomweb/studies/:study/metadata",
+            {"Content-Type": "application/dicom+json", "Cache-Control": REVALIDATE},
+        ),
+        (
             b + "dicomweb/studies/:study/series/:series/thumbnail",
             {"Content-Type": "image/jpeg", "Cache-Control": IMMUTABLE},
         ),

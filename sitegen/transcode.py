@@ -498,7 +498,8 @@ def _metadata(
     ds: Dataset, sop: str, ts: str, updates: dict[str, object], bad: list[str]
 ) -> dict[str, Any]:
     """DICOM JSON (PS3.18 F.2) for the published instance. PixelData becomes a BulkDataURI
-    relative to the series metadata URL; AvailableTransferSyntaxUID names the frames' syntax.
+    relative to the series metadata URL (the frame file of a single-frame instance);
+    AvailableTransferSyntaxUID names the frames' syntax.
     Elements with values that have no JSON are named in `bad`."""
     for keyword, value in updates.items():
         if value is None:
@@ -509,7 +510,11 @@ def _metadata(
     pixel_vr = "OW" if ts == pixels.TS_EXPLICIT_LE and int(ds.get("BitsAllocated", 8)) > 8 else "OB"
     for tag in [t for t in ds.keys() if t >= 0x7FE00000]:  # pixel data, padding, signatures
         del ds[tag]
+    frames = _int(ds.get("NumberOfFrames")) or 1
     meta = _dicom_json(ds, bad)
-    meta[PIXEL_DATA] = {"vr": pixel_vr, "BulkDataURI": f"instances/{sop}/frames"}
+    # a single frame is the pixel data: its file is the bulk data, fetchable from a static
+    # host; a multi-frame's frames are frames/1..N below this folder
+    bulk = f"instances/{sop}/frames" + ("/1" if frames == 1 else "")
+    meta[PIXEL_DATA] = {"vr": pixel_vr, "BulkDataURI": bulk}
     meta["00083002"] = {"vr": "UI", "Value": [ts]}
     return dict(sorted(meta.items()))

@@ -59,7 +59,7 @@ def test_build_writes_the_dicomweb_tree(site_dir: Path) -> None:
     assert zs == sorted(zs, reverse=True)
     for m in meta:
         sop = m["00080018"]["Value"][0]
-        assert m["7FE00010"] == {"vr": "OW", "BulkDataURI": f"instances/{sop}/frames"}
+        assert m["7FE00010"] == {"vr": "OW", "BulkDataURI": f"instances/{sop}/frames/1"}
         assert m["00083002"]["Value"] == ["1.2.840.10008.1.2.1"]
         frame = out / f"dicomweb/studies/{s_uid}/series/{r_uid}/instances/{sop}/frames/1"
         assert frame.stat().st_size == 24 * 20 * 2

@@ -91,8 +91,9 @@ def _frames(url: str) -> Iterator[tuple[dict, np.ndarray]]:
                 r_uid = row["0020000E"]["Value"][0]
                 base = f"{url}/studies/{s_uid}/series/{r_uid}/"
                 for meta in client.retrieve_series_metadata(s_uid, r_uid):
-                    uri = meta["7FE00010"]["BulkDataURI"]
-                    response = http.get(base + uri + "/1")
+                    uri = meta["7FE00010"]["BulkDataURI"]  # single frames: that frame
+                    assert uri.endswith("/frames/1")
+                    response = http.get(base + uri)
                     response.raise_for_status()
                     ts = meta["00083002"]["Value"][0]
                     layout = layout_from_metadata(meta)
@@ -116,3 +117,34 @@ def test_every_frame_decodes_to_the_input_pixels(served: tuple[str, Path]) -> No
             assert frame.tobytes() in inputs
         seen += 1
     assert seen == 7
+
+
+def test_instance_lists_study_metadata_and_retrieve_urls(served: tuple[str, Path]) -> None:
+    """What a static host can answer beyond studies and series: every level's instance
+    list, the site's series and instances, study metadata; rows say where they are."""
+    url, _ = served
+    client = DICOMwebClient(url=url)
+    everything = client.search_for_instances()
+    assert len(everything) == 7 and len(client.search_for_series()) == 3
+    with httpx.Client() as http:
+        for study in client.search_for_studies():
+            s_uid = study["0020000D"]["Value"][0]
+            assert study["00080056"]["Value"] == ["ONLINE"]
+            assert study["00081190"]["Value"] == [f"/dicomweb/studies/{s_uid}"]
+            rows = client.search_for_instances(s_uid)
+            metadata = client.retrieve_study_metadata(s_uid)
+            assert len(rows) == len(metadata) == study["00201208"]["Value"][0]
+            for series in client.search_for_series(s_uid):
+                r_uid = series["0020000E"]["Value"][0]
+                listed = client.search_for_instances(s_uid, r_uid)
+                assert {r["00080018"]["Value"][0] for r in listed} == {
+                    m["00080018"]["Value"][0] for m in client.retrieve_series_metadata(s_uid, r_uid)
+                }
+                for row in listed:
+                    retrieve = row["00081190"]["Value"][0]
+                    assert retrieve.endswith(
+                        f"/series/{r_uid}/instances/{row['00080018']['Value'][0]}"
+                    )
+                    # the instance's folder holds its frames there
+                    frame = http.get(url.rsplit("/dicomweb", 1)[0] + retrieve + "/frames/1")
+                    assert frame.status_code == 200 and frame.content

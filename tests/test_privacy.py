@@ -89,7 +89,7 @@ def test_no_planted_value_reaches_any_output_byte(planted_site: Path) -> None:
                 assert form not in data, f"{value!r} leaked into {name}"
                 assert form not in name.encode(), f"{value!r} leaked into a path"
     # and the images are still there: the pixels survive de-identification
-    (metadata,) = [n for n in files if n.endswith("/metadata")]
+    (metadata,) = [n for n in files if n.endswith("/metadata") and "/series/" in n]
     instances = json.loads(files[metadata])
     assert len(instances) == 2
     meta = instances[0]
@@ -180,7 +180,7 @@ def test_burned_in_ultrasound_refused_unless_masked(site_dir: Path, name: str) -
     report = build(load_config(config), workers=1)
     assert report.published and report.instances == 1
     out = Path(report.out_dir)
-    (meta_path,) = out.rglob("metadata")
+    (meta_path,) = out.glob("dicomweb/studies/*/series/*/metadata")
     meta = json.loads(meta_path.read_bytes())[0]
     (frame_path,) = out.rglob("frames/1")
     frame = pixels.decode_frame(
