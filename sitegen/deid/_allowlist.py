@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from pydicom.datadict import tag_for_keyword
 
+from ._iod import KEPT as IOD_KEPT
+
 ALLOWED_KEYWORDS: frozenset[str] = frozenset(
     {
         # Identity of the object (not of the patient)
@@ -155,6 +157,8 @@ ALLOWED_KEYWORDS: frozenset[str] = frozenset(
         "DiffusionBValue",
     }
 )
+
+ALLOWED_KEYWORDS |= IOD_KEPT  # what the IODs need and cannot identify (see _iod.py)
 
 ALLOWED_TAGS: frozenset[int] = frozenset(
     int(tag) for tag in (tag_for_keyword(k) for k in ALLOWED_KEYWORDS) if tag is not None

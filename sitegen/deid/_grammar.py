@@ -11,9 +11,12 @@ that fails (remove it and make it a canary).
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from pydicom.datadict import dictionary_VR
 from pydicom.tag import BaseTag
+
+from ._iod import TERMS as IOD_TERMS
 
 _GRAMMAR: dict[str, re.Pattern[str]] = {
     "DS": re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?"),
@@ -84,7 +87,7 @@ DEFINED_TERMS: dict[str, frozenset[str]] = {
     "BurnedInAnnotation": frozenset({"YES", "NO"}),
     "RecognizableVisualFeatures": frozenset({"YES", "NO"}),
     "ScanningSequence": frozenset({"SE", "IR", "GR", "EP", "RM"}),
-    "SequenceVariant": frozenset({"SK", "MTC", "SS", "TRSS", "SP", "MP", "OSP", "NONE"}),
+    "SequenceVariant": frozenset({"SK", "MTC", "SS", "TRSS", "SP", "MP", "OSP", "NONE", "OTHER"}),
     "MRAcquisitionType": frozenset({"2D", "3D"}),
     "PixelSpacingCalibrationType": frozenset({"GEOMETRY", "FIDUCIAL"}),
     "BodyPartExamined": frozenset(
@@ -102,6 +105,7 @@ DEFINED_TERMS: dict[str, frozenset[str]] = {
         PORTALVEIN BONE SOFTTISSUE CHEST_TO_PELVIS HEAD_NECK""".split()
     ),
 }
+DEFINED_TERMS.update(IOD_TERMS)
 # PatientOrientation: one or two letters among A P R L H F per value ("A\F", "LP\F").
 _ORIENTATION = re.compile(r"[APRLHF]{1,3}")
 
@@ -156,4 +160,27 @@ def bad_values(keyword: str, vr: str, values: list[str]) -> list[str]:
             bad.append(raw)
         elif keyword in _FREE_TEXT_KEPT and not _SAFE_TEXT.fullmatch(value):
             bad.append(raw)
+        elif keyword == "CodeMeaning" and not standard_meaning(value):
+            bad.append(raw)
     return bad
+
+
+@lru_cache(maxsize=1)
+def _code_meanings() -> frozenset[str]:
+    """The meanings of every code pydicom's concept dictionaries know (DCM, SCT, ...)."""
+    from pydicom.sr._concepts_dict import concepts
+
+    return frozenset(
+        meaning.lower()
+        for scheme in concepts.values()
+        for codes in scheme.values()
+        for meaning, _ in codes.values()
+    )
+
+
+def standard_meaning(value: str) -> bool:
+    """A code meaning the standard's dictionaries know, or one made only of its words (a
+    kept code item's free text must not carry a name)."""
+    from ._canary import _standard_words
+
+    return value.lower() in _code_meanings() or _standard_words(value)

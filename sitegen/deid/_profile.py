@@ -46,6 +46,7 @@ from ._canary import (
     person_name_variants,
 )
 from ._grammar import bad_values, wrong_vr
+from ._iod import iod_action
 from ._kept import Kept, drop_kept_leaks
 from ._keys import derived_key, keyed_date_offset, keyed_uid
 from ._options import DEFAULT_OPTIONS, KNOWN_OPTIONS, OPTION_CODES, PROFILE_CODE
@@ -275,9 +276,12 @@ class _Walk:
             self.apply(ds, tag, entry, "Z", None, label)
         elif entry is not None:
             action, option = entry.action(self.deid.options)
+            action = iod_action(keyword_for_tag(tag), action)  # X/Z/D: Z or D if needed
             self.apply(ds, tag, entry, action, option, label)
         elif tag in ALLOWED_TAGS:
             self.keep(ds, tag, label, allow_listed=True)
+        elif (action := iod_action(keyword_for_tag(tag), "X")) != "X":
+            self.apply(ds, tag, None, action, None, label)
         else:
             self.remove(ds, tag, label)
 
