@@ -161,3 +161,76 @@ def enhanced_ct(frames: int, rows: int = 8, cols: int = 8, seed: str = "enh") ->
     pixels = [((yy * 37 + xx * 11) * 4 + n * 400) % 4096 for n in range(frames)]
     ds.PixelData = np.stack(pixels).astype("<u2").tobytes()
     return ds
+
+
+def segmentation_of(ct: FileDataset, label: str = "Segmentation") -> FileDataset:
+    """A binary DICOM SEG over one CT slice, with its coded segment (SNOMED "Liver")."""
+    from pydicom.dataset import Dataset
+    from pydicom.sequence import Sequence
+
+    def item(**values: object) -> Dataset:
+        ds = Dataset()
+        for keyword, value in values.items():
+            setattr(ds, keyword, value)
+        return ds
+
+    meta = FileMetaDataset()
+    meta.MediaStorageSOPClassUID = "1.2.840.10008.5.1.4.1.1.66.4"
+    meta.MediaStorageSOPInstanceUID = generate_uid(entropy_srcs=[ct.SOPInstanceUID, "seg"])
+    meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    seg = FileDataset("", {}, file_meta=meta, preamble=b"\0" * 128)
+    seg.SOPClassUID, seg.SOPInstanceUID = (
+        meta.MediaStorageSOPClassUID,
+        meta.MediaStorageSOPInstanceUID,
+    )
+    seg.StudyInstanceUID, seg.FrameOfReferenceUID = ct.StudyInstanceUID, ct.FrameOfReferenceUID
+    seg.SeriesInstanceUID = generate_uid(entropy_srcs=[ct.SeriesInstanceUID, "seg"])
+    seg.PatientName, seg.PatientID = ct.PatientName, ct.PatientID
+    seg.Modality, seg.SeriesNumber, seg.InstanceNumber = "SEG", 99, 1
+    seg.SeriesDescription = seg.ContentLabel = label
+    seg.ContentDescription = label
+    seg.SegmentationType = "BINARY"
+    seg.ImageType = ["DERIVED", "PRIMARY"]
+    seg.Rows, seg.Columns, seg.NumberOfFrames = ct.Rows, ct.Columns, 1
+    seg.SamplesPerPixel, seg.PhotometricInterpretation = 1, "MONOCHROME2"
+    seg.BitsAllocated, seg.BitsStored, seg.HighBit, seg.PixelRepresentation = 1, 1, 0, 0
+    seg.SegmentSequence = Sequence(
+        [
+            item(
+                SegmentNumber=1,
+                SegmentLabel=label,
+                SegmentAlgorithmType="MANUAL",
+                SegmentedPropertyCategoryCodeSequence=Sequence(
+                    [
+                        item(
+                            CodeValue="91723000",
+                            CodingSchemeDesignator="SCT",
+                            CodeMeaning="Anatomical Structure",
+                        )
+                    ]
+                ),
+                SegmentedPropertyTypeCodeSequence=Sequence(
+                    [item(CodeValue="10200004", CodingSchemeDesignator="SCT", CodeMeaning="Liver")]
+                ),
+            )
+        ]
+    )
+    seg.ReferencedSeriesSequence = Sequence(
+        [
+            item(
+                SeriesInstanceUID=ct.SeriesInstanceUID,
+                ReferencedInstanceSequence=Sequence(
+                    [
+                        item(
+                            ReferencedSOPClassUID=ct.SOPClassUID,
+                            ReferencedSOPInstanceUID=ct.SOPInstanceUID,
+                        )
+                    ]
+                ),
+            )
+        ]
+    )
+    seg.PixelData = np.packbits(
+        np.ones(ct.Rows * ct.Columns, np.uint8), bitorder="little"
+    ).tobytes()
+    return seg

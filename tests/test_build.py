@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -158,6 +159,66 @@ def test_killed_build_leaves_previous_output_and_is_cleaned_up(site_dir: Path) -
     build(load_config(config), workers=2)  # the next build cleans up and publishes
     assert [p.name for p in site_dir.iterdir() if "sitegen-tmp" in p.name] == []
     assert tree(site_dir / "public") != before
+
+
+def _session(sid: int) -> list[int]:
+    """The processes of a session (a build started with start_new_session, its fork
+    server, workers and resource tracker)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[3]) == sid:  # field 6 of stat: the session id
+            found.append(int(stat.parent.name))
+    return found
+
+
+def test_a_build_killed_with_9_leaves_no_process_behind(site_dir: Path) -> None:
+    """kill -9 of the build process alone (its pool cannot stop its workers): the workers
+    notice and end, and with them the fork server and the resource tracker."""
+    config = make_site(site_dir, 2)
+    config.write_text(
+        config.read_text()
+        + '\n[[cases]]\nslug = "big"\ntitle = "Big"\nsource = "sample:chest-ct"\n'
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "sitegen", "build", "--config", str(config), "--workers", "2"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    deadline = time.time() + 60
+    while time.time() < deadline and len(_session(proc.pid)) < 4:  # pool started
+        time.sleep(0.05)
+    assert len(_session(proc.pid)) >= 4
+    os.kill(proc.pid, signal.SIGKILL)  # the build process only, not its group
+    proc.wait()
+    deadline = time.time() + 15
+    while time.time() < deadline and _session(proc.pid):
+        time.sleep(0.1)
+    left = _session(proc.pid)
+    for pid in left:  # do not leave them running whatever the outcome
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    assert left == []
+
+
+def test_ctrl_c_at_any_moment_prints_no_traceback(site_dir: Path) -> None:
+    config = make_site(site_dir, 2)
+    for delay in (0.05, 0.3, 0.8):
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "sitegen", "build", "--config", str(config), "--clean"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        time.sleep(delay)
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=60)
+        assert "Traceback" not in err, err
+        assert proc.returncode in (0, 130), (delay, proc.returncode, err)
 
 
 def test_cli_report_and_json(site_dir: Path) -> None:

@@ -301,3 +301,35 @@ def test_the_manifest_of_a_500_frame_instance_grows_linearly(tmp_path: Path) -> 
     sizes = [len(json.dumps(doc)) for doc in (small, large)]
     assert sizes[1] / sizes[0] < 5.5, sizes  # the square would be ~25
     assert sizes[1] < 500 * 1024, sizes
+
+
+def test_a_seg_beside_its_ct_builds_with_ohif(tmp_path: Path) -> None:
+    """The SEG is refused (sitegen does not publish segmentations yet) and its coded words
+    ("Segmentation", SNOMED "Liver" 10200004) are no canaries: OHIF's own files, named
+    after segmentation tools, do not fail the build."""
+    import pydicom
+    from dicomgen import segmentation_of, write_ct_series
+
+    from sitegen.build import build
+    from sitegen.config import load_config
+    from sitegen.deid import Deidentifier
+
+    paths = write_ct_series(tmp_path / "cases/ct/dicom", 3)
+    seg = segmentation_of(pydicom.dcmread(paths[0]))
+    seg.save_as(tmp_path / "cases/ct/dicom/SEG1", enforce_file_format=True)
+    result = Deidentifier(bytes(32)).deidentify(seg, source="SEG1", patient_label="ct")
+    canaries = {c.value.lower() for c in result.canaries}
+    assert not canaries & {"segmentation", "liver", "anatomical structure", "10200004", "91723000"}
+    assert "vandermolen" in canaries  # the patient's values still are
+    config = tmp_path / "site.toml"
+    config.write_text(
+        '[site]\ntitle = "T"\n[ohif]\nenabled = true\n'
+        '[[cases]]\nslug = "ct"\ntitle = "CT"\nsource = "cases/ct/dicom"\n'
+    )
+    report = build(load_config(config), workers=1)
+    if not report.published and any("@ohif/app" in e for e in report.errors):
+        pytest.skip(f"the OHIF build could not be fetched: {report.errors}")  # pragma: no cover
+    assert report.published, report.errors
+    assert report.instances == 3
+    assert any("SEG1" in w and "refused" in w for w in report.warnings), report.warnings
+    assert (tmp_path / "public/ohif/index.html").is_file()

@@ -540,3 +540,29 @@ def test_float_pixel_data_is_reported_not_misread() -> None:
     ds.FloatPixelData = bytes(16)
     [(index, arr, reason)] = list(P.iter_frames(ds))
     assert index == 0 and arr is None and "FloatPixelData" in (reason or "")
+
+
+@pytest.mark.parametrize(
+    "name", ["emri_small.dcm", "emri_small_jpeg_2k_lossless.dcm", "emri_small_RLE.dcm"]
+)
+@pytest.mark.parametrize("claimed", [11, 2**31 - 1])
+@pytest.mark.parametrize("how", [{}, {"stop_before_pixels": True}], ids=["memory", "file"])
+def test_a_number_of_frames_beyond_the_data_keeps_the_good_frames(
+    tmp_path: Path, name: str, claimed: int, how: dict[str, object]
+) -> None:
+    """NumberOfFrames = frames + 1 (or 2**31 - 1) once lost every frame of native and
+    JPEG 2000 data and gave one report per missing frame: now the 10 frames decode and the
+    rest is one report, at once."""
+    ds = _read(name)
+    expected = [a for _, a, _ in P.iter_frames(ds)]
+    ds.NumberOfFrames = claimed
+    ds.save_as(tmp_path / "lying.dcm")
+    got = list(P.iter_frames(pydicom.dcmread(tmp_path / "lying.dcm", **how)))
+    assert len(got) == 11
+    for (_, arr, reason), ref in zip(got[:10], expected, strict=True):
+        assert reason is None
+        np.testing.assert_array_equal(arr, ref)
+    index, arr, reason = got[10]
+    assert index == 10 and arr is None and reason
+    if claimed > 11:
+        assert reason.startswith(f"frames 11-{claimed}: ")

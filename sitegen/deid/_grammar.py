@@ -178,6 +178,19 @@ def _code_meanings() -> frozenset[str]:
     )
 
 
+@lru_cache(maxsize=1)
+def _code_values() -> frozenset[str]:
+    from pydicom.sr._concepts_dict import concepts
+
+    return frozenset(code for scheme in concepts.values() for c in scheme.values() for code in c)
+
+
+def standard_code(value: str) -> bool:
+    """A code value of the standard's dictionaries (SNOMED 10200004 "Liver"): not an
+    identifier, whatever its digits look like."""
+    return value.strip() in _code_values()
+
+
 def standard_meaning(value: str) -> bool:
     """A code meaning the standard's dictionaries know, or one made only of its words (a
     kept code item's free text must not carry a name)."""

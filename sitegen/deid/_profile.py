@@ -45,7 +45,7 @@ from ._canary import (
     path_canaries,
     person_name_variants,
 )
-from ._grammar import bad_values, wrong_vr
+from ._grammar import bad_values, standard_code, wrong_vr
 from ._iod import iod_action
 from ._kept import Kept, drop_kept_leaks
 from ._keys import derived_key, keyed_date_offset, keyed_uid
@@ -127,6 +127,9 @@ def _strings(value: object) -> list[str]:
     return ["" if v is None else str(v) for v in values]
 
 
+_CODE_VALUE = Tag("CodeValue")
+
+
 def _label(tag: BaseTag, parent: str) -> str:
     keyword = keyword_for_tag(tag) or ("private" if tag.is_private else "unknown")
     text = f"({tag.group:04X},{tag.element:04X}) {keyword}"
@@ -193,6 +196,8 @@ class _Walk:
         if vr not in CANARY_VRS:
             return
         values = [str(v) for v in value] if isinstance(value, MultiValue | list) else [str(value)]
+        if elem.tag == _CODE_VALUE and all(standard_code(v) for v in values):
+            return  # a code of the standard ("Segmentation", "Liver"): it names no one
         expanded: list[str] = []
         parts: list[str] = []
         for text in values:
