@@ -481,7 +481,7 @@ def _build_into(
         if not carry:
             write_dicomweb(studies, tmp, site.site.base_url)
             report.warnings += write_thumbnails(studies, tmp, cache)
-        write_manifests(site, studies, tmp)
+        report.warnings += write_manifests(site, studies, tmp)
         if site.build.downloads and not carry:
             for case in site.cases:
                 with faults.contained(report.warnings, case.file, f"downloads/{case.slug}.zip"):
@@ -749,14 +749,19 @@ def _screen(
     return refused
 
 
-def write_manifests(site: Site, studies: list[Study], out: Path) -> None:
-    """data/cases/<slug>.json for every case: what the viewer loads."""
+def write_manifests(site: Site, studies: list[Study], out: Path) -> list[str]:
+    """data/cases/<slug>.json for every case: what the viewer loads; warnings for a case
+    whose manifest could not be made."""
+    warnings: list[str] = []
     folder = out / "data/cases"
     folder.mkdir(parents=True, exist_ok=True)
     ohif = (lambda uid: ohif_study_url(site, uid)) if site.ohif.enabled else None
     for case in site.cases:
         mine = [s for s in studies if s.case == case.slug]
-        (folder / f"{case.slug}.json").write_bytes(json_bytes(case_manifest(case, mine, ohif)))
+        with faults.contained(warnings, case.file, f"data/cases/{case.slug}.json"):
+            manifest = case_manifest(case, mine, ohif)
+            (folder / f"{case.slug}.json").write_bytes(json_bytes(manifest))
+    return warnings
 
 
 def _group_by_case(site: Site, instances: list[Instance], report: BuildReport) -> list[Study]:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from pydicom.dataset import FileDataset, FileMetaDataset
+from pydicom.dataset import Dataset, FileDataset, FileMetaDataset
+from pydicom.sequence import Sequence
 from pydicom.uid import CTImageStorage, ExplicitVRLittleEndian, generate_uid
 
 PATIENT = "Vandermolen^Ottoline"
@@ -87,26 +88,31 @@ def write_ct_series(
     return paths
 
 
+def item(**values: object) -> Dataset:
+    """A sequence item with these attributes."""
+    ds = Dataset()
+    for keyword, value in values.items():
+        setattr(ds, keyword, value)
+    return ds
+
+
+def file_dataset(sop_class: str, sop_uid: str) -> FileDataset:
+    """An empty Part 10 data set of `sop_class` (explicit VR little endian)."""
+    meta = FileMetaDataset()
+    meta.MediaStorageSOPClassUID = sop_class
+    meta.MediaStorageSOPInstanceUID = sop_uid
+    meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    ds = FileDataset("", {}, file_meta=meta, preamble=b"\0" * 128)
+    ds.SOPClassUID, ds.SOPInstanceUID = sop_class, sop_uid
+    return ds
+
+
 def enhanced_ct(frames: int, rows: int = 8, cols: int = 8, seed: str = "enh") -> FileDataset:
     """An Enhanced CT Image with `frames` frames: shared and per-frame functional groups
     (plane position, frame content with dimension index values), a dimension organization."""
-    from pydicom.dataset import Dataset
-    from pydicom.sequence import Sequence
     from pydicom.uid import EnhancedCTImageStorage
 
-    def item(**values: object) -> Dataset:
-        ds = Dataset()
-        for keyword, value in values.items():
-            setattr(ds, keyword, value)
-        return ds
-
-    meta = FileMetaDataset()
-    meta.MediaStorageSOPClassUID = EnhancedCTImageStorage
-    meta.MediaStorageSOPInstanceUID = generate_uid(entropy_srcs=[seed, "sop"])
-    meta.TransferSyntaxUID = ExplicitVRLittleEndian
-    ds = FileDataset("", {}, file_meta=meta, preamble=b"\0" * 128)
-    ds.SOPClassUID = EnhancedCTImageStorage
-    ds.SOPInstanceUID = meta.MediaStorageSOPInstanceUID
+    ds = file_dataset(EnhancedCTImageStorage, generate_uid(entropy_srcs=[seed, "sop"]))
     ds.StudyInstanceUID = generate_uid(entropy_srcs=[seed, "study"])
     ds.SeriesInstanceUID = generate_uid(entropy_srcs=[seed, "series"])
     ds.FrameOfReferenceUID = generate_uid(entropy_srcs=[seed, "for"])
@@ -165,23 +171,8 @@ def enhanced_ct(frames: int, rows: int = 8, cols: int = 8, seed: str = "enh") ->
 
 def segmentation_of(ct: FileDataset, label: str = "Segmentation") -> FileDataset:
     """A binary DICOM SEG over one CT slice, with its coded segment (SNOMED "Liver")."""
-    from pydicom.dataset import Dataset
-    from pydicom.sequence import Sequence
-
-    def item(**values: object) -> Dataset:
-        ds = Dataset()
-        for keyword, value in values.items():
-            setattr(ds, keyword, value)
-        return ds
-
-    meta = FileMetaDataset()
-    meta.MediaStorageSOPClassUID = "1.2.840.10008.5.1.4.1.1.66.4"
-    meta.MediaStorageSOPInstanceUID = generate_uid(entropy_srcs=[ct.SOPInstanceUID, "seg"])
-    meta.TransferSyntaxUID = ExplicitVRLittleEndian
-    seg = FileDataset("", {}, file_meta=meta, preamble=b"\0" * 128)
-    seg.SOPClassUID, seg.SOPInstanceUID = (
-        meta.MediaStorageSOPClassUID,
-        meta.MediaStorageSOPInstanceUID,
+    seg = file_dataset(
+        "1.2.840.10008.5.1.4.1.1.66.4", generate_uid(entropy_srcs=[ct.SOPInstanceUID, "seg"])
     )
     seg.StudyInstanceUID, seg.FrameOfReferenceUID = ct.StudyInstanceUID, ct.FrameOfReferenceUID
     seg.SeriesInstanceUID = generate_uid(entropy_srcs=[ct.SeriesInstanceUID, "seg"])

@@ -132,21 +132,25 @@ def test_failed_build_leaves_previous_output_untouched(
     assert [p.name for p in site_dir.iterdir() if "sitegen-tmp" in p.name] == []
 
 
-def test_killed_build_leaves_previous_output_and_is_cleaned_up(site_dir: Path) -> None:
-    config = make_site(site_dir, 2)
-    build(load_config(config))
-    before = tree(site_dir / "public")
-    # a slow build: the 120-slice phantom, killed while its workers run
-    (site_dir / "site.toml").write_text(
+def _slow_build(config: Path) -> subprocess.Popen[bytes]:
+    """`sitegen build` of the site plus the 120-slice phantom, in a session of its own."""
+    config.write_text(
         config.read_text()
         + '\n[[cases]]\nslug = "big"\ntitle = "Big"\nsource = "sample:chest-ct"\n'
     )
-    proc = subprocess.Popen(
+    return subprocess.Popen(
         [sys.executable, "-m", "sitegen", "build", "--config", str(config), "--workers", "2"],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,
     )
+
+
+def test_killed_build_leaves_previous_output_and_is_cleaned_up(site_dir: Path) -> None:
+    config = make_site(site_dir, 2)
+    build(load_config(config))
+    before = tree(site_dir / "public")
+    proc = _slow_build(config)  # killed while its workers run
     deadline = time.time() + 60
     while time.time() < deadline and not any(
         "sitegen-tmp" in p.name and (p / "dicomweb").exists() for p in site_dir.iterdir()
@@ -178,17 +182,7 @@ def _session(sid: int) -> list[int]:
 def test_a_build_killed_with_9_leaves_no_process_behind(site_dir: Path) -> None:
     """kill -9 of the build process alone (its pool cannot stop its workers): the workers
     notice and end, and with them the fork server and the resource tracker."""
-    config = make_site(site_dir, 2)
-    config.write_text(
-        config.read_text()
-        + '\n[[cases]]\nslug = "big"\ntitle = "Big"\nsource = "sample:chest-ct"\n'
-    )
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "sitegen", "build", "--config", str(config), "--workers", "2"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
+    proc = _slow_build(make_site(site_dir, 2))
     deadline = time.time() + 60
     while time.time() < deadline and len(_session(proc.pid)) < 4:  # pool started
         time.sleep(0.05)

@@ -16,10 +16,10 @@ from pathlib import Path
 import numpy as np
 import pydicom
 import pytest
-from dicomgen import enhanced_ct
+from dicomgen import enhanced_ct, file_dataset
 from pydicom.data import get_testdata_file
-from pydicom.dataset import FileDataset, FileMetaDataset
-from pydicom.uid import ExplicitVRLittleEndian, generate_uid
+from pydicom.dataset import FileDataset
+from pydicom.uid import generate_uid
 
 from sitegen.build import BuildReport, make_deidentifier, plan
 from sitegen.config import load_config
@@ -57,15 +57,7 @@ DATA_STORE = [
 def nm_multiframe() -> FileDataset:
     """An NM image whose Frame Increment Pointer names its energy window and detector
     vectors (the audit found them removed, leaving the pointer dangling)."""
-    meta = FileMetaDataset()
-    meta.MediaStorageSOPClassUID = "1.2.840.10008.5.1.4.1.1.20"
-    meta.MediaStorageSOPInstanceUID = generate_uid(entropy_srcs=["nm", "sop"])
-    meta.TransferSyntaxUID = ExplicitVRLittleEndian
-    ds = FileDataset("", {}, file_meta=meta, preamble=b"\0" * 128)
-    ds.SOPClassUID, ds.SOPInstanceUID = (
-        meta.MediaStorageSOPClassUID,
-        meta.MediaStorageSOPInstanceUID,
-    )
+    ds = file_dataset("1.2.840.10008.5.1.4.1.1.20", generate_uid(entropy_srcs=["nm", "sop"]))
     ds.StudyInstanceUID = generate_uid(entropy_srcs=["nm", "study"])
     ds.SeriesInstanceUID = generate_uid(entropy_srcs=["nm", "series"])
     ds.FrameOfReferenceUID = generate_uid(entropy_srcs=["nm", "for"])

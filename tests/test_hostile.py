@@ -13,6 +13,7 @@ import sys
 import time
 from pathlib import Path
 
+import pydicom
 import pytest
 from conftest import write_site
 from hostile import hostile_dicomdir, hostile_zip, make_corpus
@@ -152,5 +153,14 @@ def test_a_whole_hostile_site_builds_without_a_traceback(
     for kind in ("not DICOM", "not a regular file", "unreadable DICOM", "cannot decode"):
         assert kind in text, kind
     assert "frames 2-1000000000" in text  # a lying Number of Frames: one line, good frames kept
+    # what was published reads back: every Part 10 file and every DICOM JSON document
+    out = config.parent / "public"
+    parts = sorted(out.glob("dicom/**/*.dcm"))
+    assert len(parts) == report["instances"]
+    for path in parts:
+        pydicom.dcmread(path)
+    for path in out.glob("dicomweb/studies/**/metadata"):
+        for instance in json.loads(path.read_bytes()):
+            pydicom.Dataset.from_json(instance)
     if peak_kb > before:  # the largest child so far: this build or one of its workers
         assert peak_kb < 1_500_000, f"peak {peak_kb / 1024:.0f} MB"
