@@ -170,7 +170,7 @@ def make_executor(workers: int, address: str | None = None) -> Executor:
 def _dask_executor(address: str) -> Executor:
     if not address.startswith("dask://"):
         raise ValueError(f'--executor "{address}": use "local" or "dask://HOST:PORT"')
-    from distributed import Client  # optional: pip install "sitegen[dask]"
+    from distributed import Client  # optional: pip install "sitegen-dicom[dask]"
 
     client = Client(address.removeprefix("dask://"))
     executor = client.get_executor()
@@ -499,6 +499,12 @@ def _build_into(
             return _Built()
         report.warnings += write_pages(site, studies, tmp, site.root / ".sitegen/cache/cards")
         report.warnings += write_host_files(site, studies, tmp)
+        if not site.site.url:
+            report.warnings.append(
+                f"{site.config_file.name}: [site] url is not set: the embed snippets and "
+                "link-preview cards name the site by path and work on its own pages only "
+                "(set url, or build with --site-url https://...)"
+            )
         detail.append(f"{len(site.cases) + 1} pages, viewer, host files")
 
     report.cases = len({s.case for s in studies})

@@ -24,7 +24,14 @@ from rich.progress import (
 
 from . import __version__
 from .build import BuildFailed, BuildReport, build
-from .config import ConfigError, Site, base_url_problem, load_config, normalize_base_url
+from .config import (
+    ConfigError,
+    Site,
+    base_url_problem,
+    load_config,
+    normalize_base_url,
+    site_url_problem,
+)
 from .faults import reason
 from .sources.dicomweb import DownloadProgress
 
@@ -122,6 +129,17 @@ def _load(config: str) -> Site:
         sys.exit(2)
 
 
+def with_site_url(site: Site, url: str | None) -> Site:
+    """The site with `--site-url` in place of [site] url (None: unchanged)."""
+    if url is None:
+        return site
+    problem = site_url_problem(url)
+    if problem:
+        raise click.BadParameter(problem, param_hint="--site-url")
+    url = url if url.endswith("/") else url + "/"
+    return dataclasses.replace(site, site=dataclasses.replace(site.site, url=url))
+
+
 def with_base_url(site: Site, base_url: str | None) -> Site:
     """The site with `--base-url` in place of [site] base_url (None: unchanged)."""
     if base_url is None:
@@ -184,8 +202,9 @@ def run_build(
     clean: bool = False,
     executor: str | None = None,
     take_over: bool = False,
+    site_url: str | None = None,
 ) -> BuildReport:
-    site = with_base_url(_load(config), base_url)
+    site = with_site_url(with_base_url(_load(config), base_url), site_url)
     if not quiet and not as_json:
         n = len(site.cases)
         console.print(f"sitegen {__version__} · {escape(config)} · {n} case{'s' * (n != 1)}")
@@ -284,6 +303,11 @@ _base_url = click.option(
     help='Where per-instance work runs: "local" (a process pool) or "dask://HOST:PORT".',
 )
 @click.option(
+    "--site-url",
+    help="The site's absolute address, e.g. https://you.github.io/repo/ (overrides [site] url): "
+    "embed snippets and link-preview cards need it.",
+)
+@click.option(
     "--take-over",
     is_flag=True,
     help="Replace an output folder sitegen did not make (its files are deleted).",
@@ -299,11 +323,23 @@ def build_cmd(
     base_url: str | None,
     clean: bool,
     executor: str,
+    site_url: str | None,
     take_over: bool,
 ) -> None:
     """Build the site into public/ (atomically: a failed build publishes nothing)."""
     run_build(
-        config, out, workers, strict, no_deid, quiet, as_json, base_url, clean, executor, take_over
+        config,
+        out,
+        workers,
+        strict,
+        no_deid,
+        quiet,
+        as_json,
+        base_url,
+        clean,
+        executor,
+        take_over,
+        site_url,
     )
 
 
@@ -517,7 +553,7 @@ Write the discussion here, in Markdown.
 SCAFFOLD_README = """\
 # My teaching file
 
-Teaching cases built with [sitegen](https://pypi.org/project/sitegen/): `sitegen build` turns
+Teaching cases built with [sitegen](https://pypi.org/project/sitegen-dicom/): `sitegen build` turns
 the DICOM of each case into a static website in `public/`; `sitegen serve` previews it on
 http://127.0.0.1:8000/ and rebuilds when `site.toml` or `cases/` change.
 
@@ -555,7 +591,15 @@ jobs:
       - uses: actions/setup-python@v5
         with:
           python-version: "3.12"
-      - run: python -m pip install "sitegen=={version}"
+      - name: Install sitegen
+        run: python -m pip install "sitegen-dicom=={version}"
+      # the build cache: a push that edits one case text rebuilds only that (not the key:
+      # it comes from the secret; the cache holds removed values, as private as the inputs)
+      - uses: actions/cache@v4
+        with:
+          path: .sitegen/cache
+          key: sitegen-${{ runner.os }}-{version}-${{ hashFiles('site.toml', 'cases/**') }}
+          restore-keys: sitegen-${{ runner.os }}-{version}-
       - name: Restore the de-identification key
         env:
           SITEGEN_KEY: ${{ secrets.SITEGEN_KEY }}
@@ -566,7 +610,9 @@ jobs:
             chmod 600 .sitegen/key
           fi
       - name: Build
-        run: sitegen build --base-url "${{ steps.pages.outputs.base_path }}/"
+        run: >-
+          sitegen build --base-url "${{ steps.pages.outputs.base_path }}/"
+          --site-url "${{ steps.pages.outputs.base_url }}/"
       - name: Check the site fits GitHub Pages
         run: sitegen check --host github-pages public
       - uses: actions/upload-pages-artifact@v3

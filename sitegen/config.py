@@ -319,8 +319,9 @@ def _site_settings(raw: dict[str, Any], chk: _Checker) -> SiteSettings:
         chk.add("site.base_url", problem)
     base = normalize_base_url(base)
     url = raw.get("url", "")
-    if url and not re.fullmatch(r"https?://[^\s\x00-\x1f\x7f<>\"'`\\]+", url):
-        chk.add("site.url", f"{url!r} must be an absolute http(s) URL without spaces or quotes")
+    problem = site_url_problem(url) if url else None
+    if problem:
+        chk.add("site.url", problem)
     if url and not url.endswith("/"):
         url += "/"
     out_dir = raw.get("out_dir", "public")
@@ -340,6 +341,13 @@ def base_url_problem(base: str) -> str | None:
         return f'{base!r} must start with "/" (e.g. "/teaching/")'
     if not _URL_PATH.fullmatch(base) or "/../" in base + "/" or "/./" in base + "/":
         return f"{base!r} must be a URL path of letters, digits and - . _ ~ / only"
+    return None
+
+
+def site_url_problem(url: str) -> str | None:
+    """Why `url` cannot be the site's absolute address, or None."""
+    if not re.fullmatch(r"https?://[^\s\x00-\x1f\x7f<>\"'`\\]+", url):
+        return f"{url!r} must be an absolute http(s) URL without spaces or quotes"
     return None
 
 

@@ -116,6 +116,7 @@ class CaseView:
     description: str
     download: tuple[str, str] | None = None
     ohif: str = ""  # "Open in OHIF" for the case's first study, when OHIF is installed
+    relative: bool = False  # no [site] url: the embed snippet works on this site only
     html: dict[str, Markup] = field(default_factory=dict)
 
     @property
@@ -188,6 +189,7 @@ def case_view(site: Site, case: Case, studies: list[Study], out: Path) -> CaseVi
         card=f"{root or base}{page}card.png",
         abs_url=f"{root}{page}" if root else base + page,
         description=plain_excerpt(case.history or case.findings or site.site.description),
+        relative=not root,
     )
     if studies and (out / "ohif/index.html").is_file():
         from ..ohif import ohif_study_url
