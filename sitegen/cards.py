@@ -39,7 +39,7 @@ def font(size: int, bold: bool = False) -> FontType:
         return ImageFont.load_default(size=size)
 
 
-def _view_series(study_list: list[Study], view: dict[str, Any]) -> tuple[Study, Series] | None:
+def view_series(study_list: list[Study], view: dict[str, Any]) -> tuple[Study, Series] | None:
     """The series a case's view names (1-based over all its series), else the first."""
     pairs = [(study, series) for study in study_list for series in study.series]
     if not pairs:
@@ -100,7 +100,7 @@ class KeyImage:
 def key_image(studies: list[Study], out: Path, view: dict[str, Any], side: int) -> KeyImage:
     """The case's key slice (its view's series and slice, else the middle of the first series)
     in the view's window preset or the data's own."""
-    picked = _view_series(studies, view)
+    picked = view_series(studies, view)
     if picked is None:
         raise ValueError("the case has no series")
     study, series = picked

@@ -105,8 +105,12 @@ def data_source(site: Site) -> str:
     return choice
 
 
-def ohif_study_url(site: Site, study_uid: str) -> str:
-    """The "Open in OHIF" link of a study, relative to the site root.
+def ohif_study_url(
+    site: Site, study_uid: str, series_uid: str | None = None, sop_uid: str | None = None
+) -> str:
+    """The "Open in OHIF" link of a study, relative to the site root; with `series_uid`
+    (and `sop_uid`) OHIF opens that series at that image (its initialSeriesInstanceUID and
+    initialSOPInstanceUID parameters), as the case's view names them.
 
     It opens `ohif/` (index.html, served by every host) with the deep link in `?route=`;
     OHIF's address bar then shows the real route."""
@@ -115,6 +119,10 @@ def ohif_study_url(site: Site, study_uid: str) -> str:
         route = f"viewer/dicomjson?url={quote(manifest, safe='/')}"
     else:
         route = f"viewer/dicomweb?StudyInstanceUIDs={study_uid}"
+    if series_uid:
+        route += f"&initialSeriesInstanceUID={series_uid}"
+        if sop_uid:
+            route += f"&initialSOPInstanceUID={sop_uid}"
     return f"ohif/?route={quote(route, safe='')}"
 
 
@@ -221,7 +229,10 @@ def dicomjson_source(site: Site) -> dict[str, Any]:
 DEFAULTS: dict[str, Any] = {
     "extensions": [],
     "modes": [],
-    "customizationService": {},
+    # a teaching site opens on the case's image: no investigational-use banner, no tour
+    # (an [ohif] user_config turns them back on)
+    "customizationService": {"ohif.tours": {"$set": []}},
+    "investigationalUseDialog": {"option": "never"},
     "showStudyList": True,
     "maxNumberOfWebWorkers": 3,
     "showWarningMessageForCrossOrigin": False,

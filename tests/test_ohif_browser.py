@@ -68,6 +68,7 @@ class Site:
     study: str
     link: str  # ohif_study_url: the DICOM JSON route
     enhanced: str  # the study of a 10-frame Enhanced CT
+    case_link: str  # the case page's "Open in OHIF": its view's series and slice 5
 
 
 @pytest.fixture(scope="session")
@@ -82,6 +83,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Site:
         f'[site]\ntitle = "Teaching"\nbase_url = "{BASE}"\n\n'
         '[ohif]\nenabled = true\nuser_config = "ohif.js"\n\n'
         '[[cases]]\nslug = "ct"\ntitle = "Chest CT"\nsource = "cases/ct/dicom"\n'
+        "view = { series = 1, slice = 5 }\n"
         '[[cases]]\nslug = "enhanced"\ntitle = "Enhanced CT"\nsource = "cases/enhanced/dicom"\n',
         encoding="utf-8",
     )
@@ -102,8 +104,10 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Site:
     assert studies[0].instances[0].transfer_syntax == HTJ2K
     case_page = (out / "cases/ct/index.html").read_text()
     link = ohif.ohif_study_url(site, studies[0].uid)
-    assert "Open in OHIF" in case_page and link.replace("&", "&amp;") in case_page
-    return Site(out, studies[0].uid, link, enhanced[0].uid)
+    fifth = studies[0].series[0].instances[4].sop_uid  # the case's view: slice 5
+    opened = ohif.ohif_study_url(site, studies[0].uid, studies[0].series[0].uid, fifth)
+    assert "Open in OHIF" in case_page and opened.replace("&", "&amp;") in case_page
+    return Site(out, studies[0].uid, link, enhanced[0].uid, opened)
 
 
 # --- a static host --------------------------------------------------------------------------
@@ -267,13 +271,13 @@ def wait_for_image(page: Any, timeout_ms: int = 40_000) -> np.ndarray:
     return pixels
 
 
-def assert_expected_slice(page: Any, name: str, tmp_path: Path) -> None:
-    """The viewport shows the first slice in display order (the highest, tests/dicomgen.py):
+def assert_expected_slice(page: Any, name: str, tmp_path: Path, index: int = 0) -> None:
+    """The viewport shows slice `index` in display order (0: the highest, tests/dicomgen.py):
     a ramp, black top-left and white bottom-right at window 40/400, pixel for pixel."""
     page.screenshot(path=str(tmp_path / f"{name}.png"))
     middle = viewport_pixels(page)
     assert middle.std() > 40, f"blank or grey viewport (std {middle.std():.1f}); see {name}.png"
-    error = np.abs(shown_slice(page) - expected_slice(0))
+    error = np.abs(shown_slice(page) - expected_slice(index))
     # measured: 0.6 for this slice, 3.9 for the last slice of the series, 89 transposed
     assert error.mean() < 2, (
         f"not the expected slice: mean error {error.mean():.1f}, see {name}.png"
@@ -382,5 +386,22 @@ def test_dicomjson_route_scrolls_a_multiframe_instance(
         assert later.std() > 20
         assert np.abs(later - first).mean() > 5, "the frame did not change"
         assert not [m for m in messages if "pageerror" in m], messages
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("host", ["github"], indirect=True)
+def test_open_in_ohif_opens_the_cases_slice_without_banner_or_tour(
+    browser: Any, built: Site, host: Host, tmp_path: Path
+) -> None:
+    """The case page's link opens its view's series at slice 5, on a host with no headers,
+    with no investigational-use banner and no onboarding tour."""
+    context, page, messages = open_page(browser, host.url + built.case_link)
+    try:
+        wait_for_image(page)
+        assert_expected_slice(page, "case-link", tmp_path, index=4)
+        assert page.get_by_text("(5/12)").first.is_visible()
+        assert page.locator(".shepherd-element").count() == 0
+        assert not page.get_by_text("investigational use", exact=False).is_visible()
     finally:
         context.close()

@@ -21,7 +21,7 @@ from markupsafe import Markup, escape
 
 from .. import __version__, _json
 from ..attrs import first
-from ..cards import KeyImage, key_image, render_card
+from ..cards import KeyImage, key_image, render_card, view_series
 from ..config import Case, Site
 from ..faults import is_resource_error, reason
 from ..hosts import CSP, absolute_root
@@ -157,6 +157,21 @@ def search_text(parts: list[str]) -> str:
     return " ".join(seen)
 
 
+def ohif_target(studies: list[Study], view: dict[str, Any]) -> tuple[str, str, str | None]:
+    """(study, series, SOP instance) OHIF opens for a case: its view's series and slice (as
+    sitegen's viewer counts them, 1-based in display order); the SOP instance only when
+    the slice is a whole instance (a frame of a multi-frame has no UID of its own)."""
+    picked = view_series(studies, view)
+    assert picked is not None
+    study, series = picked
+    frames = [(i, n) for i in series.instances for n in range(1, i.frames + 1)]
+    number = view.get("slice")
+    if not isinstance(number, int) or not 1 <= number <= len(frames):
+        return study.uid, series.uid, None
+    instance, _ = frames[number - 1]
+    return study.uid, series.uid, instance.sop_uid if instance.frames == 1 else None
+
+
 def case_view(site: Site, case: Case, studies: list[Study], out: Path) -> CaseView:
     base, root = site.site.base_url, absolute_root(site)
     viewer = f"{base}viewer/?case={case.slug}"
@@ -194,7 +209,7 @@ def case_view(site: Site, case: Case, studies: list[Study], out: Path) -> CaseVi
     if studies and (out / "ohif/index.html").is_file():
         from ..ohif import ohif_study_url
 
-        view.ohif = base + ohif_study_url(site, studies[0].uid)
+        view.ohif = base + ohif_study_url(site, *ohif_target(studies, case.view))
     zip_file = out / "downloads" / f"{case.slug}.zip"
     if zip_file.is_file():
         view.download = (f"{base}downloads/{case.slug}.zip", human_size(zip_file.stat().st_size))
