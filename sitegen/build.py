@@ -41,7 +41,7 @@ from .vendor import VendorError
 from .viewer import install_viewer
 from .writers.dicomweb import json_bytes, write_dicomweb
 from .writers.manifest import case_manifest
-from .writers.part10 import write_case_zip, zip_members
+from .writers.part10 import write_case_zip, zip_members, zip_parts
 
 
 class UI(Protocol):
@@ -616,15 +616,16 @@ def _build_fingerprint(
 
 
 def _case_zip(cache: BuildCache, out: Path, slug: str, studies: list[Study]) -> None:
-    """downloads/<slug>.zip, reused from the cache when its Part 10 files are the same."""
-    members = zip_members(out, slug, studies)
-    target = out / "downloads" / f"{slug}.zip"
-    key = cache.derived_key(
-        f"zip:{slug}:" + ",".join(n for n, _ in members), [p for _, p in members]
-    )
-    if not cache.get_derived(key, target):
-        write_case_zip(target, members)
-        cache.put_derived(key, target)
+    """downloads/<slug>.zip (or its parts, see zip_parts), each reused from the cache when
+    its Part 10 files are the same."""
+    for name, members in zip_parts(slug, zip_members(out, slug, studies)):
+        target = out / "downloads" / name
+        key = cache.derived_key(
+            f"zip:{name}:" + ",".join(n for n, _ in members), [p for _, p in members]
+        )
+        if not cache.get_derived(key, target):
+            write_case_zip(target, members)
+            cache.put_derived(key, target)
 
 
 def _cached(

@@ -48,11 +48,15 @@ HOSTS: dict[str, Host] = {
 
 # What a host without `_headers` cannot do, and what to do instead.
 NO_HEADERS = (
-    "{label} cannot set response headers: frames are served without their transfer syntax, so "
-    "OHIF's DICOMweb source decodes {syntaxes} frames as uncompressed and shows noise. "
-    "sitegen's viewer is unaffected (it reads the syntax from its manifest). For OHIF on this "
-    'host use its DICOM JSON source with the Part 10 files, or build with [build] frames = "raw" '
-    "(larger). Pages still carry their Content-Security-Policy as a <meta> tag; CORS: {cors}."
+    "{label} cannot set response headers: frames are served without their transfer syntax. "
+    "OHIF's DICOMweb source then decodes the {syntaxes} frames as uncompressed pixels and "
+    "shows each image as a flat grey square, with no message: that is what a study opened from "
+    "OHIF's own study list (ohif/) shows on this host. The case pages' \"Open in OHIF\" links "
+    "use the DICOM JSON source over the Part 10 files, which carry their transfer syntax, and "
+    "work here (unless [ohif] data_source = \"dicomweb\"); sitegen's viewer is unaffected (it "
+    'reads the syntax from its manifest). [build] frames = "raw" makes the study list work '
+    "too (larger). Pages still carry their Content-Security-Policy as a <meta> tag; CORS: "
+    "{cors}."
 )
 CORS_NOTE = {  # the hosts that cannot set headers at all, and how they answer CORS
     "github-pages": "GitHub Pages allows any origin",
@@ -89,6 +93,8 @@ class TreeStats:
     busiest_folder: tuple[int, str] = (0, "")
     header_rules: int | None = None
     frame_syntaxes: Counter[str] = field(default_factory=Counter)
+    folder_files: Counter[str] = field(default_factory=Counter)  # by top-level folder
+    folder_bytes: Counter[str] = field(default_factory=Counter)
 
 
 @dataclass
@@ -108,10 +114,13 @@ def scan_tree(public: Path) -> TreeStats:
         if len(files) + len(dirs) > stats.busiest_folder[0]:
             rel = os.path.relpath(folder, public)
             stats.busiest_folder = (len(files) + len(dirs), "." if rel == "." else rel + "/")
+        top = os.path.relpath(folder, public).split(os.sep)[0]
         for name in files:
             size = os.path.getsize(os.path.join(folder, name))
             stats.files += 1
             stats.total_bytes += size
+            stats.folder_files[top] += 1
+            stats.folder_bytes[top] += size
             if size > stats.largest[0]:
                 stats.largest = (size, os.path.relpath(os.path.join(folder, name), public))
     headers = public / "_headers"
@@ -136,6 +145,43 @@ def _has_frames(public: Path) -> bool:
         if files and is_frame_file(f"{rel}/{files[0]}"):
             return True
     return False
+
+
+def fixes(stats: TreeStats, host: Host) -> list[str]:
+    """The settings that make a site over `host`'s limits fit, with what each saves."""
+    found: list[str] = []
+    downloads_bytes = stats.folder_bytes["dicom"] + stats.folder_bytes["downloads"]
+    downloads_files = stats.folder_files["dicom"] + stats.folder_files["downloads"]
+    over_total = host.max_total_bytes is not None and stats.total_bytes > host.max_total_bytes
+    over_files = host.max_files is not None and stats.files > host.max_files
+    if (over_total or over_files) and downloads_files:
+        left = stats.total_bytes - downloads_bytes
+        found.append(
+            f"[build] downloads = false leaves out the Part 10 files and case zips: "
+            f"{downloads_files:,} files, {_size(downloads_bytes)} (the site: "
+            f"{stats.files - downloads_files:,} files, {_size(left)}); OHIF then opens studies "
+            "through DICOMweb"
+        )
+    if over_total:
+        found.append(
+            "[build] lossy = Q writes lossy HTJ2K frames (the sample CT's frames: 30.0 MB "
+            "lossless, 25.8 MB at 90, 18.0 MB at 70, 8.8 MB at 50; the Part 10 files and zips "
+            "hold the same frames)"
+        )
+    big, path = stats.largest
+    if host.max_file_bytes is not None and big > host.max_file_bytes:
+        if path.startswith("downloads/"):
+            found.append(
+                f"{path}: rebuild with this sitegen (case zips are split into parts of at most "
+                "20 MiB), or [build] downloads = false"
+            )
+        elif path.startswith("dicom/"):
+            found.append(
+                f"{path}: one instance's Part 10 file; [build] downloads = false leaves it out"
+            )
+        else:
+            found.append(f"{path}: [build] lossy = Q makes frame files smaller")
+    return found
 
 
 def audit(public: Path, host_name: str, stats: TreeStats | None = None) -> HostReport:
@@ -165,6 +211,9 @@ def audit(public: Path, host_name: str, stats: TreeStats | None = None) -> HostR
     )
     if stats.header_rules is not None:
         limit(stats.header_rules, host.max_header_rules, "_headers rules")
+
+    if report.errors:
+        report.errors += [f"to fit: {fix}" for fix in fixes(stats, host)]
 
     compressed = sorted(s for s in stats.frame_syntaxes if s != "1.2.840.10008.1.2.1")
     if host.name in CORS_NOTE and compressed and _has_frames(public):

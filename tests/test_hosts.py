@@ -210,3 +210,48 @@ def test_build_base_url_option(tmp_path: Path) -> None:
     assert 'href="/deep/er/assets/site.css"' in html
     assert 'href="/deep/er/cases/chest-trauma/"' in html
     assert (config.parent / "public/_headers").read_text().splitlines()[2] == "/deep/er/*"
+
+
+def test_the_default_site_fits_every_host(tmp_path: Path) -> None:
+    """The embedded default site (the 120-slice phantom: a 28 MB case zip) passes
+    `sitegen check --host` for all five hosts: its zip is split into parts under Cloudflare's
+    25 MiB per file, each a whole zip, linked from the case page."""
+    import shutil
+    import zipfile
+
+    root = Path(__file__).parent.parent
+    shutil.copy(root / "site.toml", tmp_path / "site.toml")
+    runner = CliRunner()
+    result = runner.invoke(main, ["build", "-c", str(tmp_path / "site.toml"), "-q"])
+    assert result.exit_code == 0, result.output
+    out = tmp_path / "public"
+    parts = sorted((out / "downloads").glob("lung-nodule-*.zip"))
+    assert len(parts) == 2 and not (out / "downloads/lung-nodule.zip").exists()
+    names = []
+    for part in parts:
+        assert part.stat().st_size <= 20 * 1024 * 1024
+        with zipfile.ZipFile(part) as zf:
+            assert zf.testzip() is None
+            names += zf.namelist()
+    assert len(names) == len(set(names)) == 120
+    assert names == sorted(names)
+    page = (out / "cases/lung-nodule/index.html").read_text()
+    assert "part 1 of 2" in page and "part 2 of 2" in page
+    for host in hostcheck.HOSTS:
+        result = runner.invoke(main, ["check", "--host", host, str(out)])
+        assert result.exit_code == 0, (host, result.output)
+
+
+def test_an_over_budget_site_is_told_the_setting_that_fits(tmp_path: Path) -> None:
+    public = tmp_path / "public"
+    for folder, n in (("dicom", 30), ("dicomweb", 10)):
+        (public / folder).mkdir(parents=True)
+        for i in range(n):
+            (public / folder / f"f{i}").write_bytes(b"x" * 1000)
+    small = hostcheck.Host("tiny", "Tiny", max_files=20, max_total_bytes=35_000)
+    report = hostcheck.audit(public, "surge", hostcheck.scan_tree(public))
+    assert not report.errors
+    fixes = hostcheck.fixes(hostcheck.scan_tree(public), small)
+    assert fixes[0].startswith("[build] downloads = false leaves out")
+    assert "30 files" in fixes[0] and "(the site: 10 files" in fixes[0]
+    assert any("lossy" in f for f in fixes)

@@ -114,7 +114,7 @@ class CaseView:
     card: str
     abs_url: str
     description: str
-    download: tuple[str, str] | None = None
+    downloads: list[tuple[str, str, str]] = field(default_factory=list)  # url, label, size
     ohif: str = ""  # "Open in OHIF" for the case's first study, when OHIF is installed
     relative: bool = False  # no [site] url: the embed snippet works on this site only
     html: dict[str, Markup] = field(default_factory=dict)
@@ -210,9 +210,17 @@ def case_view(site: Site, case: Case, studies: list[Study], out: Path) -> CaseVi
         from ..ohif import ohif_study_url
 
         view.ohif = base + ohif_study_url(site, *ohif_target(studies, case.view))
-    zip_file = out / "downloads" / f"{case.slug}.zip"
-    if zip_file.is_file():
-        view.download = (f"{base}downloads/{case.slug}.zip", human_size(zip_file.stat().st_size))
+    parts = [
+        p
+        for p in (out / "downloads").glob(f"{case.slug}-*.zip")
+        if p.stem.removeprefix(f"{case.slug}-").isdigit()  # not case "x-1"'s own zip
+    ]
+    parts.sort(key=lambda p: int(p.stem.removeprefix(f"{case.slug}-")))
+    whole = out / "downloads" / f"{case.slug}.zip"
+    for n, zip_file in enumerate([whole] if whole.is_file() else parts, start=1):
+        label = "zip" if zip_file == whole else f"zip, part {n} of {len(parts)}"
+        size = human_size(zip_file.stat().st_size)
+        view.downloads.append((f"{base}downloads/{zip_file.name}", label, size))
     for name in ("history", "findings", "discussion"):
         view.html[name] = Markup(markdown_html(getattr(case, name)))
     return view

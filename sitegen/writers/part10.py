@@ -173,6 +173,30 @@ def zip_members(out: Path, slug: str, studies: Iterable[Study]) -> list[tuple[st
     return members
 
 
+ZIP_PART_BYTES = 20 * 1024 * 1024  # each case zip at most this: under every host's file limit
+
+
+def zip_parts(
+    slug: str, members: list[tuple[str, Path]], limit: int = ZIP_PART_BYTES
+) -> list[tuple[str, list[tuple[str, Path]]]]:
+    """The case's download as zips of at most `limit` bytes of Part 10 files each (Cloudflare
+    Pages takes no file over 25 MiB): `<slug>.zip` when one is enough, else `<slug>-1.zip`,
+    `<slug>-2.zip`, ..., each a whole zip of whole files in order (a file larger than the
+    limit alone in its part)."""
+    parts: list[list[tuple[str, Path]]] = [[]]
+    size = 0
+    for name, source in members:
+        bytes_ = source.stat().st_size + 100 + len(name)  # the local header and the entry
+        if parts[-1] and size + bytes_ > limit:
+            parts.append([])
+            size = 0
+        parts[-1].append((name, source))
+        size += bytes_
+    if len(parts) == 1:
+        return [(f"{slug}.zip", parts[0])]
+    return [(f"{slug}-{n}.zip", part) for n, part in enumerate(parts, start=1)]
+
+
 def write_case_zip(target: Path, members: list[tuple[str, Path]]) -> None:
     """A zip of Part 10 files, stored (frames are compressed already), fixed timestamps."""
     target.parent.mkdir(parents=True, exist_ok=True)
