@@ -53,7 +53,7 @@ NO_HEADERS = (
     "shows each image as a flat grey square, with no message: that is what a study opened from "
     "OHIF's own study list (ohif/) shows on this host. The case pages' \"Open in OHIF\" links "
     "use the DICOM JSON source over the Part 10 files, which carry their transfer syntax, and "
-    "work here (unless [ohif] data_source = \"dicomweb\"); sitegen's viewer is unaffected (it "
+    'work here (unless [ohif] data_source = "dicomweb"); sitegen\'s viewer is unaffected (it '
     'reads the syntax from its manifest). [build] frames = "raw" makes the study list work '
     "too (larger). Pages still carry their Content-Security-Policy as a <meta> tag; CORS: "
     "{cors}."
