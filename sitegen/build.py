@@ -162,7 +162,7 @@ def make_executor(workers: int, address: str | None = None) -> Executor:
     return ProcessPoolExecutor(
         max_workers=n,
         mp_context=context,
-        initializer=faults.watch_parent,  # a killed build leaves no worker behind
+        initializer=faults.worker_init,  # quiet pydicom; a killed build leaves no worker
         initargs=(os.getpid(),),
     )
 

@@ -7,6 +7,7 @@ import json
 import os
 import sys
 import threading
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -247,6 +248,9 @@ def run() -> None:
     """The `sitegen` command. An unexpected failure is one line naming what it was about
     (the case, the file) and exits 1; `sitegen --debug ...` shows the traceback instead."""
     debug = "--debug" in sys.argv[1:] or bool(os.environ.get("SITEGEN_DEBUG"))
+    # pydicom's warnings quote the values they find invalid, which are the patient's data:
+    # sitegen says what it did with a file in its own words
+    warnings.filterwarnings("ignore", module=r"pydicom(\.|$)")
     try:
         main(standalone_mode=False)
     except click.exceptions.Abort:

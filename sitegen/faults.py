@@ -53,10 +53,19 @@ def about(label: str) -> Iterator[None]:
         raise
 
 
+def worker_init(pid: int) -> None:
+    """Worker initializer: pydicom's warnings are not printed (they quote the invalid values
+    they find: the patient's data), and the worker ends when the build process is gone."""
+    import warnings
+
+    warnings.filterwarnings("ignore", module=r"pydicom(\.|$)")
+    watch_parent(pid)
+
+
 def watch_parent(pid: int, every: float = 0.5) -> None:
-    """Worker initializer: end this worker when the build process `pid` is gone (killed
-    with -9 it cannot stop its pool; the workers, their fork server and the resource tracker
-    would otherwise run on, holding memory, forever)."""
+    """End this worker when the build process `pid` is gone (killed with -9 it cannot stop
+    its pool; the workers, their fork server and the resource tracker would otherwise run
+    on, holding memory, forever)."""
     import os
     import threading
     import time

@@ -123,3 +123,28 @@ def test_a_base_url_that_could_inject_host_file_lines_is_refused(
     result = runner.invoke(cli.main, ["build", "-c", str(config)])
     assert result.exit_code == 2 and "site.base_url" in result.output
     assert not (site_dir / "public").exists()
+
+
+def test_pydicom_warnings_never_print_a_value(site_dir: Path) -> None:
+    """pydicom warns about invalid values by quoting them; those are the patient's data, so
+    the command prints none of them (sitegen's own messages say what it did)."""
+    import subprocess
+
+    import pydicom
+    from dicomgen import segmentation_of
+
+    paths = write_ct_series(site_dir / "dicom", 2)
+    ds = pydicom.dcmread(paths[0])
+    ds.BodyPartExamined = "Quillfeather Rosalind"  # invalid CS: pydicom warns, quoting it
+    ds.save_as(paths[0], enforce_file_format=True)
+    seg = segmentation_of(ds, label="Quillfeather Rosalind")  # a CS ContentLabel too
+    seg.save_as(site_dir / "dicom/SEG", enforce_file_format=True)
+    config = write_site(site_dir, '[[cases]]\nslug = "x"\ntitle = "X"\nsource = "dicom"\n')
+    proc = subprocess.run(
+        [sys.executable, "-m", "sitegen", "build", "-c", str(config), "-j", "2"],
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "Quillfeather" not in proc.stderr + proc.stdout
+    assert "UserWarning" not in proc.stderr

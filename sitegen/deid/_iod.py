@@ -37,7 +37,8 @@ TERMS: dict[str, frozenset[str]] = {
     "ScanOptions": frozenset(
         """PER RG CG PPG FC PFF PFP SP FS IR CT SEQUENCED HELICAL AXIAL SCOUT SPIRAL
         STANDARD CARDIAC GATED TILTED""".split()
-    ),
+    )
+    | {"HELICAL CT", "AXIAL CT", "HELICAL MODE", "AXIAL MODE"},  # as GE scanners write them
     "PixelPresentation": frozenset({"COLOR", "MONOCHROME", "MIXED", "TRUE_COLOR"}),
     "VolumetricProperties": frozenset({"VOLUME", "SAMPLED", "DISTORTED", "MIXED"}),
     "VolumeBasedCalculationTechnique": frozenset(
