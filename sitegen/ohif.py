@@ -365,7 +365,7 @@ def install_ohif(
     (dest / "app-config.js").write_text(app_config(site, user_js), encoding="utf-8")
 
     if site.build.downloads:
-        write_dicomjson(studies, out, site.site.base_url)
+        write_dicomjson(studies, out, site.site.base_url, warnings)
     elif site.ohif.data_source == "dicomjson":
         warnings.append(
             '[ohif] data_source = "dicomjson" needs the Part 10 files ([build] downloads = '

@@ -17,6 +17,7 @@ from typing import Any
 
 from pydicom.datadict import keyword_for_tag
 
+from ..faults import contained
 from ..model import Instance, Series, Study, check_uid
 from .dicomweb import json_bytes
 from .part10 import part10_path
@@ -143,14 +144,19 @@ def _modalities(study: Study) -> set[str]:
     }
 
 
-def write_dicomjson(studies: list[Study], out: Path, base_url: str) -> list[str]:
+def write_dicomjson(
+    studies: list[Study], out: Path, base_url: str, warnings: list[str] | None = None
+) -> list[str]:
     """Write dicomjson/<S>.json for every study (Part 10 files must be published under
-    dicom/); returns the written paths relative to `out`."""
+    dicom/); returns the written paths relative to `out`. A study whose manifest cannot be
+    made is a warning in `warnings` naming an input file of it, not the end of the build."""
     written = []
     for study in studies:
         rel = dicomjson_path(study.uid)
-        target = out / rel
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(json_bytes(study_manifest(study, base_url)))
-        written.append(rel)
+        source = study.series[0].instances[0].source if study.series else study.uid
+        with contained([] if warnings is None else warnings, source, rel):
+            target = out / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(json_bytes(study_manifest(study, base_url)))
+            written.append(rel)
     return written
