@@ -337,6 +337,61 @@ def rewrite_public_path(dest: Path, base_url: str) -> None:
     (dest / "sitegen-404.js").write_text(_404_js(base_url), encoding="utf-8")
 
 
+def _host_js(base_url: str, frame: str) -> str:
+    return (
+        "// Written by sitegen: a host that sends no Content-Type for the frames (GitHub Pages,\n"
+        "// Surge) leaves OHIF's DICOMweb source without their transfer syntax, and studies\n"
+        "// opened from this study list show as flat grey squares: say so on the list.\n"
+        "(function () {\n"
+        f"  var base = {_json.dumps(prefix(base_url))};\n"
+        f"  var frame = {_json.dumps(frame)};\n"
+        f"  var cases = {_json.dumps(base_url)};\n"
+        "  var path = window.location.pathname;\n"
+        "  if (path !== base && path + '/' !== base) return;\n"
+        "  fetch(frame, { method: 'HEAD' }).then(function (response) {\n"
+        "    var type = response.headers.get('content-type') || '';\n"
+        "    if (!response.ok || type.indexOf('transfer-syntax=') !== -1) return;\n"
+        "    var note = document.createElement('div');\n"
+        "    note.id = 'sitegen-host-note';\n"
+        "    note.setAttribute('role', 'status');\n"
+        "    note.style.cssText = 'position:fixed;left:0;right:0;bottom:0;z-index:10000;' +\n"
+        "      'padding:10px 16px;background:#3b2f00;color:#fff;font:14px sans-serif';\n"
+        "    note.textContent = 'This host sends no Content-Type for the image frames: ' +\n"
+        "      'studies opened from this list show as grey squares. Open them from the ' +\n"
+        "      'case pages, whose links work on this host: ';\n"
+        "    var link = document.createElement('a');\n"
+        "    link.href = cases;\n"
+        "    link.textContent = 'all cases';\n"
+        "    link.style.color = '#9cf';\n"
+        "    note.appendChild(link);\n"
+        "    document.body.appendChild(note);\n"
+        "  }).catch(function () {});\n"
+        "})();\n"
+    )
+
+
+def _note_headerless_hosts(dest: Path, base_url: str, studies: list[Study]) -> None:
+    """With compressed frames, OHIF's study list checks one frame's Content-Type and says,
+    on a host that sends none, that its studies will show as grey squares."""
+    compressed = [
+        (study, series, i)
+        for study in studies
+        for series in study.series
+        for i in series.instances
+        if i.transfer_syntax != RAW_SYNTAX
+    ]
+    if not compressed:
+        return
+    study, series, instance = compressed[0]
+    frame = (
+        f"{base_url}dicomweb/studies/{study.uid}/series/{series.uid}/instances/"
+        f"{instance.sop_uid}/frames/1"
+    )
+    (dest / "sitegen-host.js").write_text(_host_js(base_url, frame), encoding="utf-8")
+    tag = f'<script src="{prefix(base_url)}sitegen-host.js" defer></script>'
+    _rewrite(dest / "index.html", lambda t: t.replace("</head>", tag + "</head>", 1))
+
+
 def install_ohif(
     site: Site,
     studies: list[Study],
@@ -358,6 +413,8 @@ def install_ohif(
         shutil.rmtree(dest)
     copy_build(dist, dest, site.ohif.keep)
     rewrite_public_path(dest, site.site.base_url)
+
+    _note_headerless_hosts(dest, site.site.base_url, studies)
 
     user_js = ""
     if site.ohif.user_config:

@@ -405,3 +405,26 @@ def test_open_in_ohif_opens_the_cases_slice_without_banner_or_tour(
         assert not page.get_by_text("investigational use", exact=False).is_visible()
     finally:
         context.close()
+
+
+@pytest.mark.parametrize("host", ["github", "netlify"], indirect=True)
+def test_the_study_list_says_when_its_studies_cannot_render(
+    browser: Any, built: Site, host: Host, request: pytest.FixtureRequest
+) -> None:
+    """On a host without headers the study list's studies would show as grey squares: the
+    list says so and points at the case pages; with `_headers` applied it says nothing."""
+    headerless = request.node.callspec.params["host"] == "github"
+    context, page, _ = open_page(browser, host.url + "ohif/")
+    try:
+        page.get_by_text("Chest CT").first.wait_for(timeout=40_000)
+        note = page.locator("#sitegen-host-note")
+        if headerless:
+            note.wait_for(timeout=10_000)
+            assert "grey squares" in note.inner_text()
+            assert note.locator("a").get_attribute("href") == BASE
+        else:
+            page.wait_for_timeout(2000)  # the check is one HEAD request: long done
+            assert note.count() == 0
+            assert any("/frames/1" in p for _, p in host.requests)
+    finally:
+        context.close()
