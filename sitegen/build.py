@@ -312,6 +312,7 @@ def plan(
             masks=tuple((m.series, m.rect) for m in case.masks),
             write=write,
             part10=site.build.downloads,
+            lossless_part10=site.build.lossless_downloads and site.build.lossy is not None,
         )
         jobs += [(item, job) for item in scan.items]
     return jobs

@@ -73,6 +73,7 @@ class BuildSettings:
     frames: str = "htj2k"
     lossy: int | None = None
     downloads: bool = True  # Part 10 files under dicom/ and a zip per case under downloads/
+    lossless_downloads: bool = False  # with lossy frames: the Part 10 files stay lossless
 
 
 @dataclass(frozen=True)
@@ -167,6 +168,7 @@ SECTIONS: dict[str, dict[str, tuple[tuple[type, ...], str]]] = {
         "frames": _STR,
         "lossy": ((bool, int), "false or a quality 1-100"),
         "downloads": _BOOL,
+        "lossless_downloads": _BOOL,
     },
     "deid": {
         "enabled": _BOOL,
@@ -373,6 +375,7 @@ def _build_settings(raw: dict[str, Any], chk: _Checker) -> BuildSettings:
         frames=frames,
         lossy=None if lossy is False else lossy,
         downloads=raw.get("downloads", True),
+        lossless_downloads=raw.get("lossless_downloads", False),
     )
 
 

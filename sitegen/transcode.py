@@ -11,6 +11,8 @@ import hashlib
 import io
 import json
 import os
+import shutil
+import tempfile
 import warnings
 import zlib
 from dataclasses import dataclass, field
@@ -58,6 +60,7 @@ class Job:
     verify: bool = True  # decode the first frame again and compare (lossless only)
     write: bool = True  # False: de-identify only, for `sitegen check`
     part10: bool = True  # also write the instance as a Part 10 file (downloads, OHIF)
+    lossless_part10: bool = False  # lossy frames, lossless Part 10 files (encoded twice)
 
 
 @dataclass
@@ -97,7 +100,10 @@ def run(item: SourceItem, job: Job, cache: CacheTarget | None = None) -> Outcome
             # pydicom's warnings name the input by its absolute path (folders named after
             # the patient); what matters about a file is in sitegen's own messages
             warnings.simplefilter("ignore")
-            _run(item, job, out)
+            try:
+                _run(item, job, out)
+            finally:
+                _Spool.close_all()
     except Exception as exc:  # one bad file never kills the build
         out.instance = None
         if is_resource_error(exc):
@@ -258,6 +264,8 @@ def _run(item: SourceItem, job: Job, out: Outcome) -> None:
     kept: list[int] = []
     single = (_int(ds.get("NumberOfFrames")) or 1) == 1
     encoded: list[bytes] = []
+    lossless: _Spool | None = _Spool() if job.part10 and job.lossless_part10 else None
+    exact_ts = ""
     ts = ""
     lost: list[tuple[int, str]] = []
     for index, frame, reason in pixels.iter_frames(ds):
@@ -274,6 +282,11 @@ def _run(item: SourceItem, job: Job, out: Outcome) -> None:
         if masks:
             frame = apply_mask(frame, masks, layout.photometric)
         data, ts = pixels.encode_frame(frame, layout, job.codec)
+        if lossless is not None:  # the download keeps every bit
+            exact, exact_ts = pixels.encode_frame(frame, layout, pixels.FrameCodec(job.codec.name))
+            if sweeper is not None:
+                out.leaks += _leaks(sweeper, exact, "the lossless download's frames")
+            lossless.append(exact)
         if verify and not kept:
             back = pixels.decode_frame(data, ts, layout)
             if not np.array_equal(back.reshape(frame.shape), frame):
@@ -308,7 +321,16 @@ def _run(item: SourceItem, job: Job, out: Outcome) -> None:
         native = layout.rows * layout.columns * layout.samples_per_pixel
         native *= layout.bits_allocated // 8
         relative = part10_path(study, series, sop)
-        header = write_part10(root / relative, ds, frame_files, ts, native)
+        if lossless is not None:  # the Part 10 file describes its own, lossless frames
+            frame_files, part10_ts = lossless.files(), exact_ts
+            _set(ds, pixels.metadata_updates(layout, pixels.FrameCodec(job.codec.name)))
+            if input_ts not in LOSSY_INPUT:
+                for keyword in ("LossyImageCompression", "LossyImageCompressionMethod"):
+                    if keyword in ds:
+                        delattr(ds, keyword)
+        else:
+            part10_ts = ts
+        header = write_part10(root / relative, ds, frame_files, part10_ts, native)
         out.files.append(relative)
         if sweeper is not None:  # its pixel data are the frames, swept above
             out.leaks += _leaks(sweeper, header, relative)
@@ -329,6 +351,54 @@ def _run(item: SourceItem, job: Job, out: Outcome) -> None:
         bytes_in=bytes_in,
     )
     out.bytes_out = sum(sizes)
+
+
+class _Spool:
+    """The lossless codestreams of one instance's frames, kept until its Part 10 file is
+    written: in memory up to a few MB, then in a private scratch folder outside the output
+    (removed when the input is done, whatever happened: see run)."""
+
+    MEMORY = 8 << 20
+    open: list[_Spool] = []
+
+    def __init__(self) -> None:
+        self.items: list[Path | bytes] = []
+        self.size = 0
+        self.folder: Path | None = None
+        _Spool.open.append(self)
+
+    def append(self, data: bytes) -> None:
+        self.size += len(data)
+        if self.size <= self.MEMORY:
+            self.items.append(data)
+            return
+        if self.folder is None:
+            self.folder = Path(tempfile.mkdtemp(prefix="sitegen-spool-"))  # mode 0700
+        path = self.folder / str(len(self.items))
+        path.write_bytes(data)
+        self.items.append(path)
+
+    def files(self) -> list[Path | bytes]:
+        return list(self.items)
+
+    def close(self) -> None:
+        if self.folder is not None:
+            shutil.rmtree(self.folder, ignore_errors=True)
+            self.folder = None
+
+    @classmethod
+    def close_all(cls) -> None:
+        while cls.open:
+            cls.open.pop().close()
+
+
+def _set(ds: Dataset, updates: dict[str, object]) -> None:
+    for keyword, value in updates.items():
+        if value is None:
+            if keyword in ds:
+                delattr(ds, keyword)
+        else:
+            setattr(ds, keyword, value)
 
 
 def _lost_frames(lost: list[tuple[int, str]]) -> list[str]:
@@ -501,12 +571,7 @@ def _metadata(
     relative to the series metadata URL (the frame file of a single-frame instance);
     AvailableTransferSyntaxUID names the frames' syntax.
     Elements with values that have no JSON are named in `bad`."""
-    for keyword, value in updates.items():
-        if value is None:
-            if keyword in ds:
-                delattr(ds, keyword)
-        else:
-            setattr(ds, keyword, value)
+    _set(ds, updates)
     pixel_vr = "OW" if ts == pixels.TS_EXPLICIT_LE and int(ds.get("BitsAllocated", 8)) > 8 else "OB"
     for tag in [t for t in ds.keys() if t >= 0x7FE00000]:  # pixel data, padding, signatures
         del ds[tag]

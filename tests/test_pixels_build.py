@@ -176,3 +176,52 @@ def test_part10_downloads_hold_the_published_frames(built) -> None:
         names = zf.namelist()
         assert len(names) == report.instances
         assert all(n.startswith("pix/study") and n.endswith(".dcm") for n in names)
+
+
+def test_lossy_frames_with_lossless_downloads(tmp_path: Path, monkeypatch) -> None:
+    """[build] lossy with lossless_downloads: the viewer's frames are lossy (and say so), the
+    Part 10 downloads hold every bit of the input; the spool of a multi-frame's lossless
+    frames is removed."""
+    import tempfile
+
+    from dicomgen import ct_pixels, enhanced_ct, write_ct_series
+
+    from sitegen import transcode
+
+    monkeypatch.setattr(transcode._Spool, "MEMORY", 1000)  # a multi-frame spools to disk
+    site = tmp_path / "site"
+    write_ct_series(site / "in", 3, rows=32, cols=32)
+    enhanced_ct(12, 32, 32).save_as(site / "in/ENH", enforce_file_format=True)
+    config = write_site(
+        site,
+        "[build]\nlossy = 50\nlossless_downloads = true\n"
+        '[[cases]]\nslug = "l"\ntitle = "L"\nsource = "in"\n',
+    )
+    spools = set(Path(tempfile.gettempdir()).glob("sitegen-spool-*"))
+    report = build(load_config(config), workers=1)
+    assert report.published, report.errors
+    assert set(Path(tempfile.gettempdir()).glob("sitegen-spool-*")) == spools
+    out = site / "public"
+    metas = [
+        m
+        for p in out.glob("dicomweb/studies/*/series/*/metadata")
+        for m in json.loads(p.read_bytes())
+    ]
+    assert len(metas) == 4
+    assert all(m["00282110"]["Value"] == ["01"] for m in metas)  # the frames are lossy
+    parts = sorted(out.glob("dicom/**/*.dcm"))
+    assert len(parts) == 4
+    exact = 0
+    for path in parts:
+        ds = pydicom.dcmread(path)
+        assert ds.file_meta.TransferSyntaxUID == pixels.TS_HTJ2K_LOSSLESS
+        assert ds.get("LossyImageCompression") != "01"
+        array = ds.pixel_array
+        if int(ds.get("NumberOfFrames", 1)) == 1:
+            index = round((100.0 - float(ds.ImagePositionPatient[2])) / 3.0)
+            assert np.array_equal(array, ct_pixels(index, 32, 32))
+        else:
+            source = pydicom.dcmread(site / "in/ENH").pixel_array
+            assert np.array_equal(array, source)
+        exact += 1
+    assert exact == 4
