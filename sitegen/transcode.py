@@ -11,8 +11,6 @@ import hashlib
 import io
 import json
 import os
-import shutil
-import tempfile
 import warnings
 import zlib
 from dataclasses import dataclass, field
@@ -27,6 +25,7 @@ from pydicom.dataset import Dataset
 
 from . import limits, pixels
 from ._raw import MEMO_LIMIT, decoded_key, decoding_charset, undecoded_key
+from ._spool import Spool
 from .cache import entry_key, file_digest, write_entry
 from .deid import (
     Canary,
@@ -103,7 +102,7 @@ def run(item: SourceItem, job: Job, cache: CacheTarget | None = None) -> Outcome
             try:
                 _run(item, job, out)
             finally:
-                _Spool.close_all()
+                Spool.close_all()
     except Exception as exc:  # one bad file never kills the build
         out.instance = None
         if is_resource_error(exc):
@@ -264,7 +263,7 @@ def _run(item: SourceItem, job: Job, out: Outcome) -> None:
     kept: list[int] = []
     single = (_int(ds.get("NumberOfFrames")) or 1) == 1
     encoded: list[bytes] = []
-    lossless: _Spool | None = _Spool() if job.part10 and job.lossless_part10 else None
+    lossless: Spool | None = Spool() if job.part10 and job.lossless_part10 else None
     exact_ts = ""
     ts = ""
     lost: list[tuple[int, str]] = []
@@ -351,45 +350,6 @@ def _run(item: SourceItem, job: Job, out: Outcome) -> None:
         bytes_in=bytes_in,
     )
     out.bytes_out = sum(sizes)
-
-
-class _Spool:
-    """The lossless codestreams of one instance's frames, kept until its Part 10 file is
-    written: in memory up to a few MB, then in a private scratch folder outside the output
-    (removed when the input is done, whatever happened: see run)."""
-
-    MEMORY = 8 << 20
-    open: list[_Spool] = []
-
-    def __init__(self) -> None:
-        self.items: list[Path | bytes] = []
-        self.size = 0
-        self.folder: Path | None = None
-        _Spool.open.append(self)
-
-    def append(self, data: bytes) -> None:
-        self.size += len(data)
-        if self.size <= self.MEMORY:
-            self.items.append(data)
-            return
-        if self.folder is None:
-            self.folder = Path(tempfile.mkdtemp(prefix="sitegen-spool-"))  # mode 0700
-        path = self.folder / str(len(self.items))
-        path.write_bytes(data)
-        self.items.append(path)
-
-    def files(self) -> list[Path | bytes]:
-        return list(self.items)
-
-    def close(self) -> None:
-        if self.folder is not None:
-            shutil.rmtree(self.folder, ignore_errors=True)
-            self.folder = None
-
-    @classmethod
-    def close_all(cls) -> None:
-        while cls.open:
-            cls.open.pop().close()
 
 
 def _set(ds: Dataset, updates: dict[str, object]) -> None:

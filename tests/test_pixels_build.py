@@ -186,9 +186,9 @@ def test_lossy_frames_with_lossless_downloads(tmp_path: Path, monkeypatch) -> No
 
     from dicomgen import ct_pixels, enhanced_ct, write_ct_series
 
-    from sitegen import transcode
+    from sitegen._spool import Spool
 
-    monkeypatch.setattr(transcode._Spool, "MEMORY", 1000)  # a multi-frame spools to disk
+    monkeypatch.setattr(Spool, "MEMORY", 1000)  # a multi-frame spools to disk
     site = tmp_path / "site"
     write_ct_series(site / "in", 3, rows=32, cols=32)
     enhanced_ct(12, 32, 32).save_as(site / "in/ENH", enforce_file_format=True)
