@@ -33,6 +33,7 @@ from .hosts import write_host_files
 from .model import Instance, Study, group
 from .ohif import OhifError, install_ohif, ohif_study_url
 from .pages import write_pages
+from .reduce import reduce_stacks
 from .render import write_thumbnails
 from .sources import SourceItem, find_items
 from .sources.dicomweb import DicomwebError, DownloadProgress
@@ -478,6 +479,7 @@ def _build_into(
             carry = {}  # the published tree holds what was refused now
 
     with _stage(report, ui, "write", None) as detail:
+        instances, dropped = reduce_stacks(site, instances, files_of, tmp)
         studies = _group_by_case(site, instances, report)
         if not carry:
             write_dicomweb(studies, tmp, site.site.base_url)
@@ -487,7 +489,9 @@ def _build_into(
             for case in site.cases:
                 with faults.contained(report.warnings, case.file, f"downloads/{case.slug}.zip"):
                     _case_zip(cache, tmp, case.slug, [s for s in studies if s.case == case.slug])
-        detail.append(f"{len(studies)} studies")
+        detail.append(
+            f"{len(studies)} studies" + (f", {dropped} slices left out (stack)" if dropped else "")
+        )
 
     with _stage(report, ui, "pages", None) as detail:
         try:

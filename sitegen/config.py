@@ -119,6 +119,7 @@ class Case:
     burned_in: str = ""
     masks: tuple[Mask, ...] = ()
     study_description: str = ""
+    stack_every: int = 1  # publish every Nth slice of each series (stack = { every = N })
 
     def is_sample(self) -> bool:
         return self.source.startswith("sample:")
@@ -202,6 +203,7 @@ CASE_KEYS: dict[str, tuple[tuple[type, ...], str]] = {
     "burned_in": _STR,
     "masks": _LIST,
     "study_description": _STR,
+    "stack": _TABLE,
 }
 TOP_KEYS = (*SECTIONS, "cases")
 
@@ -468,6 +470,12 @@ def _case(
         annotations = []
     auth = good.get("auth", {})
     _check_auth(auth, f"{prefix}auth", chk, root, source)
+    stack = good.get("stack", {})
+    every = stack.get("every", 1)
+    if set(stack) - {"every"} or isinstance(every, bool) or not isinstance(every, int):
+        chk.add(f"{prefix}stack", "must be { every = N }: publish every Nth slice (N >= 1)")
+    elif not 1 <= every <= 100:
+        chk.add(f"{prefix}stack.every", f"{every} must be from 1 (every slice) to 100")
     if len(chk.problems) != n_before or slug is None or source is None:
         return None
     label = _label(file)
@@ -488,6 +496,7 @@ def _case(
         burned_in=burned,
         masks=masks,
         study_description=good.get("study_description", ""),
+        stack_every=every,
     )
 
 

@@ -19,7 +19,7 @@ from dicomgen import write_ct_series
 
 from sitegen.build import BuildFailed, build
 from sitegen.cli import main
-from sitegen.config import load_config
+from sitegen.config import ConfigError, load_config
 
 KEY = b"sitegen-test-key-0123456789abcde"
 
@@ -319,3 +319,32 @@ def test_a_site_without_url_is_told_and_site_url_fixes_it(site_dir: Path) -> Non
     assert "pages of this site only" not in text
     bad = runner.invoke(main, ["build", "-c", str(config), "--site-url", "https://a b/"])
     assert bad.exit_code == 2 and "--site-url" in bad.output
+
+
+def test_stack_every_nth_slice(site_dir: Path) -> None:
+    """`stack = { every = 3 }` publishes slices 1, 4, 7 of a 9-slice series in display
+    order, flagged DERIVED with a DerivationDescription; the others leave no file."""
+    write_ct_series(site_dir / "ct", 9)
+    config = write_site(
+        site_dir,
+        '[build]\nframes = "raw"\n[[cases]]\nslug = "c"\ntitle = "C"\nsource = "ct"\n'
+        "stack = { every = 3 }\n",
+    )
+    report = build(load_config(config), workers=1)
+    assert report.instances == 3, report.errors
+    out = site_dir / "public"
+    (metadata,) = out.glob("dicomweb/studies/*/series/*/metadata")
+    rows = json.loads(metadata.read_text())
+    z = sorted((r["00200032"]["Value"][2] for r in rows), reverse=True)
+    assert z == [100.0, 91.0, 82.0]  # slices 1, 4 and 7 (3 mm apart, head first)
+    assert all(r["00080008"]["Value"][0] == "DERIVED" for r in rows)
+    assert all("every 3rd slice" in r["00082111"]["Value"][0] for r in rows)
+    assert len(list(out.glob("dicomweb/studies/*/series/*/instances/*/frames/1"))) == 3
+    assert len(list(out.glob("dicom/**/*.dcm"))) == 3
+    manifest = json.loads((out / "data/cases/c.json").read_text())
+    assert len(manifest["studies"][0]["series"][0]["frames"]) == 3
+
+    config.write_text(config.read_text().replace("every = 3", "every = 0"))
+    with pytest.raises(ConfigError) as info:
+        load_config(config)
+    assert "stack.every" in str(info.value.problems)
