@@ -232,7 +232,11 @@ def test_install_rewrites_the_public_path(tmp_path: Path, dist: Path) -> None:
     html = (dest / "index.html").read_text()
     assert "<script>" not in html and "PUBLIC_URL" not in html  # no inline script left
     assert not re.search(r'="/(?!teaching/ohif/|/)', html), "an absolute path was not rewritten"
-    assert '<script src="/teaching/ohif/sitegen-init.js"></script></head>' in html
+    head = html[: html.index("</head>")]
+    assert '<script src="/teaching/ohif/sitegen-init.js"></script>' in head
+    # the study list's host check, deferred (studies() has compressed frames)
+    assert '<script src="/teaching/ohif/sitegen-host.js" defer></script>' in head
+    assert "/frames/1" in (dest / "sitegen-host.js").read_text()
     inline = "".join(p.read_text() for p in sorted(dest.glob("sitegen-inline-*.js")))
     assert 'window.PUBLIC_URL="/teaching/ohif/"' in inline
     assert "browserImportFunction" in inline
