@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import shutil
 import tempfile
 import zipfile
@@ -30,6 +31,7 @@ from typing import Any
 
 from .cache import file_digest
 from .deid import Canary, Sweeper, without_published_dates
+from .deid._canary import mask
 from .deid._options import OPTION_CODES, PROFILE_CODE
 from .deid._sweep import Hit
 from .pages import STATIC, own_text
@@ -79,6 +81,32 @@ def split_canaries(
     fixed = {h.canary.value for h in sweeper.scan_bytes(own_text().encode("utf-8"), "own")}
     pages = [c for c in data if c.value not in fixed]
     return data, pages
+
+
+PATH_ATTRIBUTES = frozenset({"file name", "folder name", "zip member name"})
+
+
+def mask_messages(messages: list[str], canaries: Iterable[Canary]) -> list[str]:
+    """The build's messages with the input values in the names of the files they are about
+    masked ("Sm…th"): a folder named after the patient ("Smith_John/IM1") is named in a
+    warning, and build output ends up in public CI logs. The file and folder names as such
+    are not masked (every message names its file): what is masked is a name that is also
+    the patient's name, ID or date in the DICOM."""
+    if not messages:
+        return messages
+    values = [c for c in canaries if c.attribute not in PATH_ATTRIBUTES]
+    if not values:
+        return messages
+    sweeper = Sweeper(values)
+    masked = []
+    for message in messages:
+        # the input's name is what comes before the first ": "; the rest is sitegen's words
+        label, colon, reason = message.partition(": ")
+        hits = sweeper.scan_bytes(label.encode("utf-8", "replace"), "message")
+        for value in sorted({h.canary.value for h in hits}, key=len, reverse=True):
+            label = re.sub(re.escape(value), mask(value), label, flags=re.IGNORECASE)
+        masked.append(label + colon + reason)
+    return masked
 
 
 def is_data(relative: str) -> bool:

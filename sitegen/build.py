@@ -549,6 +549,10 @@ def _build_into(
         report.warnings.append("de-identification is OFF (--no-deid): inputs must be public data")
     report.files_out = len(files)
     report.size_out = sum(entry.stat().st_size for entry in files.values())
+    if sweep is not None:  # the messages name inputs: never with the patient's values
+        report.warnings = audit.mask_messages(report.warnings, sweep.data)
+        report.errors = audit.mask_messages(report.errors, sweep.data)
+        report.notes = audit.mask_messages(report.notes, sweep.data)
     return _Built(files=files, published=published, last=last)
 
 

@@ -233,3 +233,22 @@ def test_a_name_spelled_in_pixel_bytes_is_caught_in_the_frame(site_dir: Path) ->
         build(load_config(config), workers=1)
     errors = "\n".join(info.value.report.errors)
     assert "/frames/1: Va…en from (0010,0010) PatientName" in errors
+
+
+def test_messages_never_print_a_patient_named_folder(site_dir: Path) -> None:
+    """A folder named after the patient is named in a warning, and build output ends up in
+    public CI logs: the patient's values are masked in every message, JSON report too."""
+    from click.testing import CliRunner
+
+    from sitegen.cli import main
+
+    folder = site_dir / "cases/k/dicom/Vandermolen_Ottoline"
+    write_ct_series(folder, 2)
+    (folder / "notes.txt").write_text("not dicom")
+    config = write_site(site_dir, '[[cases]]\nslug = "k"\ntitle = "K"\nsource = "cases/k/dicom"\n')
+    for args in ([], ["--json"]):
+        result = CliRunner().invoke(main, ["build", "-c", str(config), "-j", "1", "--clean", *args])
+        assert result.exit_code == 0, result.output
+        assert "notes.txt" in result.output  # the file is still named
+        assert "vandermolen" not in result.output.lower()
+        assert "ottoline" not in result.output.lower()
