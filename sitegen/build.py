@@ -488,7 +488,8 @@ def _build_into(
         if site.build.downloads and not carry:
             for case in site.cases:
                 with faults.contained(report.warnings, case.file, f"downloads/{case.slug}.zip"):
-                    _case_zip(cache, tmp, case.slug, [s for s in studies if s.case == case.slug])
+                    mine = [s for s in studies if s.case == case.slug]
+                    _case_zip(cache, tmp, case.slug, mine, site.build.zips)
         detail.append(
             f"{len(studies)} studies" + (f", {dropped} slices left out (stack)" if dropped else "")
         )
@@ -624,9 +625,25 @@ def _build_fingerprint(
     return digest.hexdigest()
 
 
-def _case_zip(cache: BuildCache, out: Path, slug: str, studies: list[Study]) -> None:
+def _case_zip(
+    cache: BuildCache, out: Path, slug: str, studies: list[Study], zips: str = "files"
+) -> None:
     """downloads/<slug>.zip (or its parts, see zip_parts), each reused from the cache when
-    its Part 10 files are the same."""
+    its Part 10 files are the same; with zips = "browser" only downloads/<slug>.json, the
+    list the case page zips in the browser."""
+    if zips == "browser":
+        files = [
+            {
+                "name": name,
+                "url": source.relative_to(out).as_posix(),
+                "bytes": source.stat().st_size,
+            }
+            for name, source in zip_members(out, slug, studies)
+        ]
+        target = out / "downloads" / f"{slug}.json"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(json_bytes({"name": f"{slug}.zip", "files": files}))
+        return
     for name, members in zip_parts(slug, zip_members(out, slug, studies)):
         target = out / "downloads" / name
         key = cache.derived_key(

@@ -74,6 +74,7 @@ class BuildSettings:
     lossy: int | None = None
     downloads: bool = True  # Part 10 files under dicom/ and a zip per case under downloads/
     lossless_downloads: bool = False  # with lossy frames: the Part 10 files stay lossless
+    zips: str = "files"  # case zips as files ("files") or made in the browser ("browser")
 
 
 @dataclass(frozen=True)
@@ -170,6 +171,7 @@ SECTIONS: dict[str, dict[str, tuple[tuple[type, ...], str]]] = {
         "lossy": ((bool, int), "false or a quality 1-100"),
         "downloads": _BOOL,
         "lossless_downloads": _BOOL,
+        "zips": _STR,
     },
     "deid": {
         "enabled": _BOOL,
@@ -372,12 +374,16 @@ def _build_settings(raw: dict[str, Any], chk: _Checker) -> BuildSettings:
     if lossy is True or (not isinstance(lossy, bool) and not 1 <= lossy <= 100):
         chk.add("build.lossy", f"{lossy!r} must be false or a quality from 1 to 100")
         lossy = False
+    zips = raw.get("zips", "files")
+    if zips not in ("files", "browser"):
+        chk.add("build.zips", f'"{zips}" must be "files" or "browser"')
     return BuildSettings(
         workers=workers,
         frames=frames,
         lossy=None if lossy is False else lossy,
         downloads=raw.get("downloads", True),
         lossless_downloads=raw.get("lossless_downloads", False),
+        zips=zips,
     )
 
 

@@ -431,3 +431,58 @@ def test_a_huge_case_text_gives_a_bounded_search_entry() -> None:
     assert len(text) <= SEARCH_TEXT_CHARS
     assert text.startswith("rare finding word0 word1 ")
     assert text.count("rare") == 1
+
+
+def test_the_case_zip_made_in_the_browser(tmp_path: Path, browser: Any) -> None:
+    """[build] zips = "browser": no zip is published (the Part 10 bytes are there once); the
+    case page's button fetches the case's Part 10 files and saves them as one zip, the same
+    names and bytes as sitegen's own zip of them."""
+    import functools
+    import http.server
+    import threading
+    import zipfile
+
+    from dicomgen import write_ct_series
+
+    from sitegen.build import build
+    from sitegen.config import load_config
+
+    root = tmp_path / "site"
+    write_ct_series(root / "ct", 4)
+    config = root / "site.toml"
+    config.write_text(
+        '[site]\ntitle = "T"\n[build]\nzips = "browser"\n'
+        '[[cases]]\nslug = "c"\ntitle = "C"\nsource = "ct"\n'
+    )
+    assert build(load_config(config), workers=1).published
+    out = root / "public"
+    assert not list((out / "downloads").glob("*.zip"))
+    listing = json.loads((out / "downloads/c.json").read_text())
+    assert [f["name"] for f in listing["files"]] == [
+        f"c/study1/series1-CT/{n:05d}.dcm" for n in range(1, 5)
+    ]
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(out))
+    handler.log_message = lambda *a: None  # type: ignore[attr-defined]
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        context = browser.new_context(accept_downloads=True)
+        context.add_init_script("delete window.showSaveFilePicker;")  # the in-memory path
+        page = context.new_page()
+        page.goto(f"http://127.0.0.1:{server.server_address[1]}/cases/c/")
+        button = page.locator("button[data-zip]")
+        assert button.is_visible() and "Download DICOM (zip," in button.inner_text()
+        with page.expect_download() as info:
+            button.click()
+        saved = tmp_path / "saved.zip"
+        info.value.save_as(saved)
+        assert info.value.suggested_filename == "c.zip"
+        context.close()
+    finally:
+        server.shutdown()
+        server.server_close()
+    with zipfile.ZipFile(saved) as zf:
+        assert zf.testzip() is None
+        assert zf.namelist() == [f["name"] for f in listing["files"]]
+        for entry in listing["files"]:
+            assert zf.read(entry["name"]) == (out / entry["url"]).read_bytes()

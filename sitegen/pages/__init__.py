@@ -10,6 +10,7 @@ break there); Open Graph URLs are absolute when `[site] url` is set.
 from __future__ import annotations
 
 import hashlib
+import json
 import shutil
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -117,6 +118,7 @@ class CaseView:
     downloads: list[tuple[str, str, str]] = field(default_factory=list)  # url, label, size
     ohif: str = ""  # "Open in OHIF" for the case's first study, when OHIF is installed
     relative: bool = False  # no [site] url: the embed snippet works on this site only
+    browser_zip: tuple[str, str] | None = None  # (list URL, size): the zip made in the browser
     html: dict[str, Markup] = field(default_factory=dict)
 
     @property
@@ -216,6 +218,10 @@ def case_view(site: Site, case: Case, studies: list[Study], out: Path) -> CaseVi
         if p.stem.removeprefix(f"{case.slug}-").isdigit()  # not case "x-1"'s own zip
     ]
     parts.sort(key=lambda p: int(p.stem.removeprefix(f"{case.slug}-")))
+    listing = out / "downloads" / f"{case.slug}.json"
+    if listing.is_file():
+        total = sum(f["bytes"] for f in json.loads(listing.read_bytes())["files"])
+        view.browser_zip = (f"{base}downloads/{case.slug}.json", human_size(total))
     whole = out / "downloads" / f"{case.slug}.zip"
     for n, zip_file in enumerate([whole] if whole.is_file() else parts, start=1):
         label = "zip" if zip_file == whole else f"zip, part {n} of {len(parts)}"
