@@ -331,26 +331,45 @@ def rewrite_public_path(dest: Path, base_url: str) -> None:
     if f"window.PUBLIC_URL={_json.dumps(p)}" not in bodies or 'PUBLIC_URL="/"' in bodies:
         raise OhifError("unexpected OHIF index.html: window.PUBLIC_URL could not be rewritten")
     html = html.replace("</head>", '<script src="/sitegen-init.js"></script></head>', 1)
+    html = html.replace("</head>", '<script src="/sitegen-host.js" defer></script></head>', 1)
     html = _ROOT_ATTR.sub(f'="{p}', html)
     index.write_text(html, encoding="utf-8")
     (dest / "sitegen-init.js").write_text(_init_js(base_url), encoding="utf-8")
     (dest / "sitegen-404.js").write_text(_404_js(base_url), encoding="utf-8")
+    (dest / "sitegen-host.js").write_text(_host_js(base_url), encoding="utf-8")
 
 
-def _host_js(base_url: str, frame: str) -> str:
+def _host_js(base_url: str) -> str:
+    """The study list's check of the host: the same file for every site with this base URL
+    (so `sitegen check` proves it sitegen's own); it finds a frame through the site's
+    DICOMweb lists."""
     return (
         "// Written by sitegen: a host that sends no Content-Type for the frames (GitHub Pages,\n"
         "// Surge) leaves OHIF's DICOMweb source without their transfer syntax, and studies\n"
         "// opened from this study list show as flat grey squares: say so on the list.\n"
         "(function () {\n"
         f"  var base = {_json.dumps(prefix(base_url))};\n"
-        f"  var frame = {_json.dumps(frame)};\n"
-        f"  var cases = {_json.dumps(base_url)};\n"
+        f"  var site = {_json.dumps(base_url)};\n"
+        "  var raw = '1.2.840.10008.1.2.1';\n"
         "  var path = window.location.pathname;\n"
         "  if (path !== base && path + '/' !== base) return;\n"
-        "  fetch(frame, { method: 'HEAD' }).then(function (response) {\n"
+        "  function first(rows, tag) { return rows[0][tag].Value[0]; }\n"
+        "  function json(url) { return fetch(url).then(function (r) { return r.json(); }); }\n"
+        "  var studies = site + 'dicomweb/studies/';\n"
+        "  json(studies + 'index.json').then(function (rows) {\n"
+        "    var study = studies + first(rows, '0020000D');\n"
+        "    return json(study + '/series/index.json').then(function (series) {\n"
+        "      var one = study + '/series/' + first(series, '0020000E');\n"
+        "      return json(one + '/metadata').then(function (meta) {\n"
+        "        if (first(meta, '00083002') === raw) return null;  // no header needed\n"
+        "        var frame = one + '/instances/' + first(meta, '00080018') + '/frames/1';\n"
+        "        return fetch(frame, { method: 'HEAD' });\n"
+        "      });\n"
+        "    });\n"
+        "  }).then(function (response) {\n"
+        "    if (!response || !response.ok) return;\n"
         "    var type = response.headers.get('content-type') || '';\n"
-        "    if (!response.ok || type.indexOf('transfer-syntax=') !== -1) return;\n"
+        "    if (type.indexOf('transfer-syntax=') !== -1) return;\n"
         "    var note = document.createElement('div');\n"
         "    note.id = 'sitegen-host-note';\n"
         "    note.setAttribute('role', 'status');\n"
@@ -360,7 +379,7 @@ def _host_js(base_url: str, frame: str) -> str:
         "      'studies opened from this list show as grey squares. Open them from the ' +\n"
         "      'case pages, whose links work on this host: ';\n"
         "    var link = document.createElement('a');\n"
-        "    link.href = cases;\n"
+        "    link.href = site;\n"
         "    link.textContent = 'all cases';\n"
         "    link.style.color = '#9cf';\n"
         "    note.appendChild(link);\n"
@@ -368,28 +387,6 @@ def _host_js(base_url: str, frame: str) -> str:
         "  }).catch(function () {});\n"
         "})();\n"
     )
-
-
-def _note_headerless_hosts(dest: Path, base_url: str, studies: list[Study]) -> None:
-    """With compressed frames, OHIF's study list checks one frame's Content-Type and says,
-    on a host that sends none, that its studies will show as grey squares."""
-    compressed = [
-        (study, series, i)
-        for study in studies
-        for series in study.series
-        for i in series.instances
-        if i.transfer_syntax != RAW_SYNTAX
-    ]
-    if not compressed:
-        return
-    study, series, instance = compressed[0]
-    frame = (
-        f"{base_url}dicomweb/studies/{study.uid}/series/{series.uid}/instances/"
-        f"{instance.sop_uid}/frames/1"
-    )
-    (dest / "sitegen-host.js").write_text(_host_js(base_url, frame), encoding="utf-8")
-    tag = f'<script src="{prefix(base_url)}sitegen-host.js" defer></script>'
-    _rewrite(dest / "index.html", lambda t: t.replace("</head>", tag + "</head>", 1))
 
 
 def install_ohif(
@@ -413,8 +410,6 @@ def install_ohif(
         shutil.rmtree(dest)
     copy_build(dist, dest, site.ohif.keep)
     rewrite_public_path(dest, site.site.base_url)
-
-    _note_headerless_hosts(dest, site.site.base_url, studies)
 
     user_js = ""
     if site.ohif.user_config:
