@@ -98,15 +98,24 @@ def mask_messages(messages: list[str], canaries: Iterable[Canary]) -> list[str]:
     if not values:
         return messages
     sweeper = Sweeper(values)
+
+    def clean(name: str) -> str:
+        hits = sweeper.scan_bytes(name.encode("utf-8", "replace"), "message")
+        for value in sorted({h.canary.value for h in hits}, key=len, reverse=True):
+            name = re.sub(re.escape(value), mask(value), name, flags=re.IGNORECASE)
+        return name
+
     masked = []
     for message in messages:
-        # the input's name is what comes before the first ": "; the rest is sitegen's words
-        label, colon, reason = message.partition(": ")
-        hits = sweeper.scan_bytes(label.encode("utf-8", "replace"), "message")
-        for value in sorted({h.canary.value for h in hits}, key=len, reverse=True):
-            label = re.sub(re.escape(value), mask(value), label, flags=re.IGNORECASE)
-        masked.append(label + colon + reason)
+        # input names: what comes before the first ": ", and any path in the rest (a warning
+        # may name two files); the rest is sitegen's own words, left as they are
+        label, colon, rest = message.partition(": ")
+        rest = _PATH_TOKEN.sub(lambda m: clean(m.group(0)), rest)
+        masked.append(clean(label) + colon + rest)
     return masked
+
+
+_PATH_TOKEN = re.compile(r"[^\s:,()]*[/!][^\s:,()]*")
 
 
 def is_data(relative: str) -> bool:

@@ -197,11 +197,13 @@ class _Built:
 
 @contextmanager
 def _stage(report: BuildReport, ui: UI, name: str, total: int | None) -> Iterator[list[str]]:
-    """Time a stage; the body may put a one-line summary into the yielded list."""
+    """Time a stage; the body may put a one-line summary into the yielded list. An
+    unexpected failure in it says which stage it was in (the CLI prints that)."""
     ui.start(name, total)
     t0 = time.perf_counter()
     detail: list[str] = []
-    yield detail
+    with faults.about(f"in the {name} stage"):
+        yield detail
     report.seconds[name] = time.perf_counter() - t0
     ui.finish(name, report.seconds[name], detail[0] if detail else "")
 

@@ -162,6 +162,12 @@ def fixes(stats: TreeStats, host: Host) -> list[str]:
             f"{stats.files - downloads_files:,} files, {_size(left)}); OHIF then opens studies "
             "through DICOMweb"
         )
+    zips = stats.folder_bytes["downloads"]
+    if over_total and zips:
+        found.append(
+            f'[build] zips = "browser" leaves out the case zip files ({_size(zips)}): the case '
+            "pages make the zip in the browser from the Part 10 files"
+        )
     if over_total:
         found.append(
             "[build] lossy = Q writes lossy HTJ2K frames (the sample CT's frames: 30.0 MB "

@@ -81,6 +81,16 @@ def test_an_unexpected_error_is_one_line_naming_what_it_was_about(
         raise exc
 
     monkeypatch.setattr(cli, "build", explode)
+    # and a failure inside a real stage names the stage
+    from sitegen import build as build_module
+
+    def broken_pages(*args: object, **kwargs: object) -> list[str]:
+        raise KeyError("x")
+
+    monkeypatch.setattr(build_module, "write_pages", broken_pages)
+    with pytest.raises(KeyError) as stage:
+        build_module.build(load_config(config), workers=1)
+    assert stage.value.__notes__ == ["in the pages stage"]
     monkeypatch.setattr(sys, "argv", ["sitegen", "build", "-c", str(config)])
     with pytest.raises(SystemExit) as info:
         cli.run()

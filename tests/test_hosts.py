@@ -244,7 +244,7 @@ def test_the_default_site_fits_every_host(tmp_path: Path) -> None:
 
 def test_an_over_budget_site_is_told_the_setting_that_fits(tmp_path: Path) -> None:
     public = tmp_path / "public"
-    for folder, n in (("dicom", 30), ("dicomweb", 10)):
+    for folder, n in (("dicom", 30), ("dicomweb", 10), ("downloads", 1)):
         (public / folder).mkdir(parents=True)
         for i in range(n):
             (public / folder / f"f{i}").write_bytes(b"x" * 1000)
@@ -253,5 +253,6 @@ def test_an_over_budget_site_is_told_the_setting_that_fits(tmp_path: Path) -> No
     assert not report.errors
     fixes = hostcheck.fixes(hostcheck.scan_tree(public), small)
     assert fixes[0].startswith("[build] downloads = false leaves out")
-    assert "30 files" in fixes[0] and "(the site: 10 files" in fixes[0]
+    assert "31 files" in fixes[0] and "(the site: 10 files" in fixes[0]
+    assert any('zips = "browser"' in f for f in fixes)
     assert any("lossy" in f for f in fixes)

@@ -245,10 +245,15 @@ def test_messages_never_print_a_patient_named_folder(site_dir: Path) -> None:
     folder = site_dir / "cases/k/dicom/Vandermolen_Ottoline"
     write_ct_series(folder, 2)
     (folder / "notes.txt").write_text("not dicom")
+    # a second copy of one image with other pixels: its warning names both files
+    other = pydicom.dcmread(folder / "IM0001")
+    other.PixelData = bytes(len(other.PixelData))
+    other.save_as(site_dir / "cases/k/dicom/Vandermolen_Ottoline/IM0001-edited")
     config = write_site(site_dir, '[[cases]]\nslug = "k"\ntitle = "K"\nsource = "cases/k/dicom"\n')
     for args in ([], ["--json"]):
         result = CliRunner().invoke(main, ["build", "-c", str(config), "-j", "1", "--clean", *args])
         assert result.exit_code == 0, result.output
-        assert "notes.txt" in result.output  # the file is still named
+        assert "notes.txt" in result.output  # the files are still named
+        assert "IM0001-edited" in result.output and "has the SOP Instance UID" in result.output
         assert "vandermolen" not in result.output.lower()
         assert "ottoline" not in result.output.lower()
