@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import functools
+import http.server
 import sys
 import threading
 from collections.abc import Iterator
@@ -27,13 +29,26 @@ def site_dir(tmp_path: Path) -> Path:
     return tmp_path / "site"
 
 
+class _Plain(http.server.SimpleHTTPRequestHandler):
+    """A static server that sends no security header at all (Content-Type by extension), as
+    GitHub Pages and Surge send none."""
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
 @contextlib.contextmanager
-def serving(root: Path, base_url: str = "/") -> Iterator[str]:
-    """Serve `root` under `base_url` on 127.0.0.1 (sitegen's preview server); yields the URL
-    of the site's root, e.g. http://127.0.0.1:41234/teaching/."""
+def serving(root: Path, base_url: str = "/", *, plain: bool = False) -> Iterator[str]:
+    """Serve `root` under `base_url` on 127.0.0.1 (sitegen's preview server, or with `plain`
+    Python's stock static server at "/"); yields the URL of the site's root, e.g.
+    http://127.0.0.1:41234/teaching/."""
     from sitegen.serve import make_server
 
-    server = make_server(root, port=0, base_url=base_url)
+    if plain:
+        handler = functools.partial(_Plain, directory=str(root))
+        server: Any = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    else:
+        server = make_server(root, port=0, base_url=base_url)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

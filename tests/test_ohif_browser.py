@@ -409,7 +409,7 @@ def test_open_in_ohif_opens_the_cases_slice_without_banner_or_tour(
 
 @pytest.mark.parametrize("host", ["github", "netlify"], indirect=True)
 def test_the_study_list_says_when_its_studies_cannot_render(
-    browser: Any, built: Site, host: Host, request: pytest.FixtureRequest
+    browser: Any, built: Site, host: Host, request: pytest.FixtureRequest, tmp_path: Path
 ) -> None:
     """On a host without headers the study list's studies would show as grey squares: the
     list says so and points at the case pages; with `_headers` applied it says nothing."""
@@ -420,6 +420,7 @@ def test_the_study_list_says_when_its_studies_cannot_render(
         note = page.locator("#sitegen-host-note")
         if headerless:
             note.wait_for(timeout=10_000)
+            page.screenshot(path=str(tmp_path / "study-list-headerless.png"))
             assert "grey squares" in note.inner_text()
             assert note.locator("a").get_attribute("href") == BASE
         else:

@@ -437,9 +437,6 @@ def test_the_case_zip_made_in_the_browser(tmp_path: Path, browser: Any) -> None:
     """[build] zips = "browser": no zip is published (the Part 10 bytes are there once); the
     case page's button fetches the case's Part 10 files and saves them as one zip, the same
     names and bytes as sitegen's own zip of them."""
-    import functools
-    import http.server
-    import threading
     import zipfile
 
     from dicomgen import write_ct_series
@@ -461,15 +458,11 @@ def test_the_case_zip_made_in_the_browser(tmp_path: Path, browser: Any) -> None:
     assert [f["name"] for f in listing["files"]] == [
         f"c/study1/series1-CT/{n:05d}.dcm" for n in range(1, 5)
     ]
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(out))
-    handler.log_message = lambda *a: None  # type: ignore[attr-defined]
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
+    with serving(out, plain=True) as url:
         context = browser.new_context(accept_downloads=True)
         context.add_init_script("delete window.showSaveFilePicker;")  # the in-memory path
         page = context.new_page()
-        page.goto(f"http://127.0.0.1:{server.server_address[1]}/cases/c/")
+        page.goto(url + "cases/c/")
         button = page.locator("button[data-zip]")
         assert button.is_visible() and "Download DICOM (zip," in button.inner_text()
         with page.expect_download() as info:
@@ -478,9 +471,6 @@ def test_the_case_zip_made_in_the_browser(tmp_path: Path, browser: Any) -> None:
         info.value.save_as(saved)
         assert info.value.suggested_filename == "c.zip"
         context.close()
-    finally:
-        server.shutdown()
-        server.server_close()
     with zipfile.ZipFile(saved) as zf:
         assert zf.testzip() is None
         assert zf.namelist() == [f["name"] for f in listing["files"]]

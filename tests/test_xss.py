@@ -5,14 +5,11 @@ GitHub Pages and Surge send no CSP), run nothing."""
 from __future__ import annotations
 
 import contextlib
-import functools
-import http.server
 import json
-import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import pydicom
+from conftest import serving
 from dicomgen import write_ct_series
 
 from sitegen.build import build
@@ -83,26 +80,6 @@ def _hostile_site(root: Path) -> Path:
     return config
 
 
-class _Plain(http.server.SimpleHTTPRequestHandler):
-    """A static server that sends no security header at all (Content-Type by extension)."""
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-
-@contextlib.contextmanager
-def _plain_server(root: Path) -> Iterator[str]:
-    handler = functools.partial(_Plain, directory=str(root))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/"
-    finally:
-        server.shutdown()
-        server.server_close()
-
-
 def _pages(out: Path) -> list[str]:
     """Every HTML file and every folder a host answers with its index.html."""
     found = []
@@ -128,7 +105,7 @@ def test_script_payloads_run_nowhere_on_a_server_without_headers(tmp_path: Path,
     assert "dicomweb/studies/" in pages and "cases/hostile/" in pages and "" in pages
     pages += ["viewer/?case=hostile", "viewer/?case=quiz", "viewer/?case=hostile&reveal=1"]
     dialogs: list[str] = []
-    with _plain_server(out) as url:
+    with serving(out, plain=True) as url:
         context = browser.new_context(viewport={"width": 1366, "height": 768})
         page = context.new_page()
         page.on("dialog", lambda d: (dialogs.append(f"{page.url}: {d.message}"), d.dismiss()))
