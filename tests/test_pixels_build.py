@@ -185,6 +185,10 @@ def test_lossy_frames_with_lossless_downloads(tmp_path: Path, monkeypatch) -> No
     import tempfile
 
     from dicomgen import ct_pixels, enhanced_ct, write_ct_series
+    from pydicom.data import get_testdata_file
+
+    def pixels_of(ds: pydicom.Dataset) -> np.ndarray:
+        return next(pixels.iter_frames(ds))[1]  # RGB, as the frames are encoded
 
     from sitegen._spool import Spool
 
@@ -192,10 +196,12 @@ def test_lossy_frames_with_lossless_downloads(tmp_path: Path, monkeypatch) -> No
     site = tmp_path / "site"
     write_ct_series(site / "in", 3, rows=32, cols=32)
     enhanced_ct(12, 32, 32).save_as(site / "in/ENH", enforce_file_format=True)
+    colour = pydicom.dcmread(get_testdata_file("US1_UNCR.dcm") or get_testdata_file("SC_rgb.dcm"))
+    colour.save_as(site / "in/COLOUR", enforce_file_format=True)  # a colour ultrasound
     config = write_site(
         site,
         "[build]\nlossy = 50\nlossless_downloads = true\n"
-        '[[cases]]\nslug = "l"\ntitle = "L"\nsource = "in"\n',
+        '[[cases]]\nslug = "l"\ntitle = "L"\nsource = "in"\nburned_in = "allow"\n',
     )
     spools = set(Path(tempfile.gettempdir()).glob("sitegen-spool-*"))
     report = build(load_config(config), workers=1)
@@ -207,21 +213,24 @@ def test_lossy_frames_with_lossless_downloads(tmp_path: Path, monkeypatch) -> No
         for p in out.glob("dicomweb/studies/*/series/*/metadata")
         for m in json.loads(p.read_bytes())
     ]
-    assert len(metas) == 4
+    assert len(metas) == 5
     assert all(m["00282110"]["Value"] == ["01"] for m in metas)  # the frames are lossy
     parts = sorted(out.glob("dicom/**/*.dcm"))
-    assert len(parts) == 4
+    assert len(parts) == 5
     exact = 0
     for path in parts:
         ds = pydicom.dcmread(path)
         assert ds.file_meta.TransferSyntaxUID == pixels.TS_HTJ2K_LOSSLESS
         assert ds.get("LossyImageCompression") != "01"
         array = ds.pixel_array
-        if int(ds.get("NumberOfFrames", 1)) == 1:
+        if ds.SamplesPerPixel == 3:  # colour: every bit too, through the reversible transform
+            assert ds.PhotometricInterpretation == "YBR_RCT"
+            assert np.array_equal(array, pixels_of(colour))
+        elif int(ds.get("NumberOfFrames", 1)) == 1:
             index = round((100.0 - float(ds.ImagePositionPatient[2])) / 3.0)
             assert np.array_equal(array, ct_pixels(index, 32, 32))
         else:
             source = pydicom.dcmread(site / "in/ENH").pixel_array
             assert np.array_equal(array, source)
         exact += 1
-    assert exact == 4
+    assert exact == 5
