@@ -45,7 +45,7 @@ from sitegen.config import load_config  # noqa: E402
 from sitegen.pixels import FrameCodec, encode_frame, iter_frames, output_layout  # noqa: E402
 from sitegen.sources.sample import sample_instance, sample_size  # noqa: E402
 
-# sitegen.build.make_executor starts its pool with this method; the floor must match it.
+# sitegen.pool.make_executor starts its pool with this method; the floor must match it.
 START_METHOD = "forkserver"
 SLICE_MM = 1.0
 CODEC = FrameCodec("htj2k")

@@ -19,15 +19,16 @@ from __future__ import annotations
 
 import hashlib
 import os
+import pickle
 import re
 import shutil
 import tempfile
 import zipfile
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .cache import file_digest
 from .deid import Canary, Sweeper, without_published_dates
@@ -36,6 +37,9 @@ from .deid._options import OPTION_CODES, PROFILE_CODE
 from .deid._sweep import Hit
 from .pages import STATIC, own_text
 from .viewer import install_viewer
+
+if TYPE_CHECKING:
+    from .pool import Workers
 
 # What the data writers and the workers make from the instances alone.
 FROM_INSTANCES = ("dicomweb/", "dicom/", "downloads/")
@@ -75,12 +79,26 @@ def split_canaries(
     unique = without_published_dates(list({c.value: c for c in canaries}.values()), metadata)
     if not unique:
         return [], []
-    sweeper = Sweeper(unique)
+    sweeper = sweeper_for(unique)
     constants = {h.canary.value for h in sweeper.scan_bytes(_deid_constants().encode(), "own")}
     data = [c for c in unique if c.value not in constants]
     fixed = {h.canary.value for h in sweeper.scan_bytes(own_text().encode("utf-8"), "own")}
     pages = [c for c in data if c.value not in fixed]
     return data, pages
+
+
+_SWEEPERS: dict[tuple[Canary, ...], Sweeper] = {}
+
+
+def sweeper_for(canaries: list[Canary]) -> Sweeper:
+    """A Sweeper of these canaries, made once: a build needs the same set up to three times
+    (the split below, the data files, the pages when no canary is left out of them)."""
+    key = tuple(canaries)
+    if key not in _SWEEPERS:
+        if len(_SWEEPERS) >= 3:  # one build's sets at a time
+            _SWEEPERS.clear()
+        _SWEEPERS[key] = Sweeper(canaries)
+    return _SWEEPERS[key]
 
 
 PATH_ATTRIBUTES = frozenset({"file name", "folder name", "zip member name"})
@@ -94,17 +112,7 @@ def mask_messages(messages: list[str], canaries: Iterable[Canary]) -> list[str]:
     the patient's name, ID or date in the DICOM."""
     if not messages:
         return messages
-    values = [c for c in canaries if c.attribute not in PATH_ATTRIBUTES]
-    if not values:
-        return messages
-    sweeper = Sweeper(values)
-
-    def clean(name: str) -> str:
-        hits = sweeper.scan_bytes(name.encode("utf-8", "replace"), "message")
-        for value in sorted({h.canary.value for h in hits}, key=len, reverse=True):
-            name = re.sub(re.escape(value), mask(value), name, flags=re.IGNORECASE)
-        return name
-
+    clean = _masker(canaries)
     masked = []
     for message in messages:
         # input names: what comes before the first ": ", and any path in the rest (a warning
@@ -113,6 +121,31 @@ def mask_messages(messages: list[str], canaries: Iterable[Canary]) -> list[str]:
         rest = _PATH_TOKEN.sub(lambda m: clean(m.group(0)), rest)
         masked.append(clean(label) + colon + rest)
     return masked
+
+
+def mask_hits(hits: list[Hit], canaries: Iterable[Canary]) -> list[Hit]:
+    """Hits with the patient's values in their file names masked, as in `mask_messages`:
+    the output path, and the input named as the canary's source."""
+    if not hits:
+        return hits
+    clean = _masker(canaries)
+    return [
+        Hit(clean(h.path), h.value, replace(h.canary, source=clean(h.canary.source))) for h in hits
+    ]
+
+
+def _masker(canaries: Iterable[Canary]) -> Callable[[str], str]:
+    """A name with every value of `canaries` in it masked (not the names of files passed
+    over: every message names its file)."""
+    sweeper = sweeper_for([c for c in canaries if c.attribute not in PATH_ATTRIBUTES])
+
+    def clean(name: str) -> str:
+        hits = sweeper.scan_bytes(name.encode("utf-8", "replace"), "message")
+        for value in sorted({h.canary.value for h in hits}, key=len, reverse=True):
+            name = re.sub(re.escape(value), mask(value), name, flags=re.IGNORECASE)
+        return name
+
+    return clean
 
 
 _PATH_TOKEN = re.compile(r"[^\s:,()]*[/!][^\s:,()]*")
@@ -173,12 +206,14 @@ class TreeSweep:
     was_clean: set[str] = field(default_factory=set)
     clean: set[str] = field(default_factory=set)
     reused: int = 0
+    covered: int = 0  # frame files proved to be inside a Part 10 file swept (not read twice)
     unproved: list[str] = field(default_factory=list)  # verbatim files that were not sitegen's
+    proved: set[str] = field(default_factory=set)  # verbatim files that were: names too
     _sweepers: dict[bool, Sweeper] = field(default_factory=dict)
 
     def sweeper(self, data: bool) -> Sweeper:
         if data not in self._sweepers:
-            self._sweepers[data] = Sweeper(self.data if data else self.pages)
+            self._sweepers[data] = sweeper_for(self.data if data else self.pages)
         return self._sweepers[data]
 
     @staticmethod
@@ -186,14 +221,16 @@ class TreeSweep:
         st = entry.stat()
         return f"{st.st_dev}:{st.st_ino}:{st.st_size}:{st.st_mtime_ns}"
 
-    def file(self, relative: str, entry: os.DirEntry[str] | Path) -> list[Hit]:
-        """The hits in one file (none for a verbatim file proved to be sitegen's)."""
+    def file(
+        self, relative: str, entry: os.DirEntry[str] | Path, data: bytes | None = None
+    ) -> list[Hit]:
+        """The hits in one file (none for a verbatim file proved to be sitegen's); `data`:
+        its bytes, read already."""
         path = Path(entry.path) if isinstance(entry, os.DirEntry) else entry
         if is_verbatim(relative):
-            if self.trust_verbatim:
-                return []
             expected = self.own.get(relative)
-            if expected is not None and file_digest(path) == expected:
+            if self.trust_verbatim or expected is not None and file_digest(path) == expected:
+                self.proved.add(relative)
                 return []
             self.unproved.append(relative)
         identity = self.identity(entry)
@@ -202,13 +239,92 @@ class TreeSweep:
             self.clean.add(identity)
             return []
         sweeper = self.sweeper(is_data(relative))
-        if path.stat().st_size > READ_WHOLE:
+        if data is not None:
+            hits = sweeper.scan_bytes(data, relative)
+        elif path.stat().st_size > READ_WHOLE:
             hits = sweeper.scan_file(path, relative)
         else:
             hits = sweeper.scan_bytes(path.read_bytes(), relative)
         if not hits:
             self.clean.add(identity)
         return hits
+
+    def instance(self, files: list[str], root: Path) -> list[Hit]:
+        """The hits in the files one instance made under `root`. Its Part 10 file holds
+        the codestreams of its frame files: it is read first, and a frame file whose bytes
+        it is proved to hold so that its sweep finds whatever theirs would
+        (`Sweeper.covers`) is not swept again; any other is."""
+        hits: list[Hit] = []
+        outer, at = b"", 0
+        part10 = [r for r in files if r.startswith("dicom/")]
+        for relative in [*part10, *(r for r in files if r not in part10)]:
+            path = root / relative
+            if self.identity(path) in self.was_clean:
+                hits += self.file(relative, path)  # linked unchanged: known clean
+            elif relative in part10 and not outer and path.stat().st_size <= READ_WHOLE:
+                outer = path.read_bytes()
+                hits += self.file(relative, path, outer)
+            elif outer and not hits:
+                inner = path.read_bytes()
+                found = self.sweeper(True).covers(outer, inner, at)
+                if found < 0:
+                    hits += self.file(relative, path, inner)
+                else:
+                    at = found + len(inner)
+                    self.covered += 1
+                    self.clean.add(self.identity(path))
+            else:
+                hits += self.file(relative, path)
+        return hits
+
+    def instances(
+        self,
+        groups: list[list[str]],
+        root: Path,
+        team: Workers | None,
+        meanwhile: Callable[[], None] = lambda: None,
+    ) -> list[list[Hit]]:
+        """`instance` for each group of files, in the workers when there are several (the
+        sweeper goes to them pickled, once per batch), else here; `meanwhile()` runs here
+        while they work."""
+        if team is None or not team.parallel or len(groups) < 2 * SCREEN_BATCHES_PER_WORKER:
+            meanwhile()
+            return [self.instance(files, root) for files in groups]
+        blob = pickle.dumps(self.sweeper(True), protocol=pickle.HIGHEST_PROTOCOL)
+        n = team.count * SCREEN_BATCHES_PER_WORKER
+        batches = [groups[k::n] for k in range(n)]
+        was_clean = {i for files in groups for i in self._identities(files, root)}
+        calls = [(blob, str(root), batch, was_clean) for batch in batches]
+        results = team.run_all(screen_batch, calls, meanwhile)
+        hits: list[list[Hit]] = [[] for _ in groups]
+        for k, batch_results in enumerate(results):
+            for j, (found, clean, covered, reused) in enumerate(batch_results):
+                hits[k + j * n] = found
+                self.clean |= clean
+                self.covered += covered
+                self.reused += reused
+        return hits
+
+    def _identities(self, files: list[str], root: Path) -> list[str]:
+        """Those of the last build's clean files among these (all a worker needs of it)."""
+        if not self.was_clean:
+            return []
+        return [i for i in (self.identity(root / r) for r in files) if i in self.was_clean]
+
+    def metadata(
+        self, items: list[tuple[str, dict[str, Any]]], as_json: Callable[[Any], bytes]
+    ) -> list[list[Hit]]:
+        """The hits in each (name, DICOM JSON dataset). A series repeats most values in
+        every instance: each distinct value is swept once, in one text, and only when that
+        finds something is each dataset's JSON (`as_json`) swept, to say which. (The
+        published metadata files are swept whole by `tree`.)"""
+        values: set[str] = set()
+        for _, dataset in items:
+            _json_values(dataset, values)
+        sweeper = self.sweeper(True)
+        if not sweeper.scan_bytes("\n".join(sorted(values)).encode("utf-8"), "metadata"):
+            return [[] for _ in items]
+        return [sweeper.scan_bytes(as_json(dataset), name) for name, dataset in items]
 
     def zip_names(self, zips: dict[str, os.DirEntry[str]]) -> list[Hit]:
         """The member names and comments of zips (their members are swept as files; a file
@@ -231,20 +347,71 @@ class TreeSweep:
         folders: list[str],
         done: set[str] = frozenset(),  # type: ignore[assignment]
     ) -> list[Hit]:
-        """Every file not in `done` (swept already with these canaries), and every path."""
+        """Every file not in `done` (swept already with these canaries), and every path
+        but those of sitegen's own verbatim files and their folders (the OHIF build's names,
+        "Unnamed.jsonc", are no patient's)."""
         hits: list[Hit] = []
         for relative in sorted(files):
             if relative not in done:
                 hits += self.file(relative, files[relative])
+        own_folders = {parent for p in self.proved for parent in _parents(p)}
+        paths = sorted(
+            [
+                *(f for f in files if f not in self.proved),
+                *(f for f in folders if f not in own_folders),
+            ]
+        )
         # every name in one pass (not again when the same names were clean with these
         # canaries); only when something is found, name by name to say where
-        joined = "\n".join(sorted([*files, *folders])).encode("utf-8")
+        joined = "\n".join(paths).encode("utf-8")
         names = "paths:" + hashlib.sha256(joined).hexdigest()
         if names in self.was_clean:
             self.clean.add(names)
         elif self.sweeper(True).scan_bytes(joined, "paths"):
-            for relative in sorted([*files, *folders]):
+            for relative in paths:
                 hits += self.sweeper(True).scan_path_name(relative)
         else:
             self.clean.add(names)
         return hits
+
+
+SCREEN_BATCHES_PER_WORKER = 2  # a little balancing; each batch carries the pickled sweeper
+_WORKER_SWEEPER: dict[str, Sweeper] = {}
+
+
+def screen_batch(
+    blob: bytes, root: str, batch: list[list[str]], was_clean: set[str]
+) -> list[tuple[list[Hit], set[str], int, int]]:
+    """In a worker: `TreeSweep.instance` for each instance's files in `batch`, with the
+    parent's data sweeper (unpickled once per process); per instance its hits, the
+    identities found clean, how many frame files were covered and reused."""
+    key = hashlib.sha256(blob).hexdigest()
+    if key not in _WORKER_SWEEPER:
+        _WORKER_SWEEPER.clear()
+        _WORKER_SWEEPER[key] = pickle.loads(blob)
+    results = []
+    for files in batch:
+        part = TreeSweep([], [], trust_verbatim=True, was_clean=was_clean)
+        part._sweepers[True] = _WORKER_SWEEPER[key]
+        hits = part.instance(files, Path(root))
+        results.append((hits, part.clean, part.covered, part.reused))
+    return results
+
+
+def _json_values(node: Any, into: set[str]) -> None:
+    """Every value in a DICOM JSON dataset (strings, numbers, person name parts, inline
+    binary, sequence items), into `into`."""
+    if isinstance(node, dict):
+        for value in node.values():
+            _json_values(value, into)
+    elif isinstance(node, list):
+        for value in node:
+            _json_values(value, into)
+    elif node is not None:
+        into.add(str(node))
+
+
+def _parents(relative: str) -> list[str]:
+    """ "a/b/c" -> ["a", "a/b"]."""
+    parts = relative.split("/")[:-1]
+    return ["/".join(parts[: n + 1]) for n in range(len(parts))]

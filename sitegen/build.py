@@ -10,11 +10,8 @@ import hashlib
 import os
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
-from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from multiprocessing import get_context
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -27,12 +24,12 @@ from .cache import (
     no_gc,
 )
 from .config import Site
-from .deid import Canary, Deidentifier, load_or_create_key, value_canaries
-from .deid._sweep import Hit
+from .deid import Canary, Deidentifier, Hit, load_or_create_key, value_canaries
 from .hosts import write_host_files
 from .model import Instance, Study, group
 from .ohif import OhifError, install_ohif, ohif_study_url
 from .pages import write_pages
+from .pool import Workers, run_jobs
 from .reduce import reduce_stacks
 from .render import write_thumbnails
 from .sources import SourceItem, find_items
@@ -137,54 +134,6 @@ class BuildFailed(Exception):
         super().__init__("; ".join(report.errors[:3]) or "build failed")
 
 
-class SerialExecutor(Executor):
-    """Runs work in this process: for --workers 1, debugging and tests."""
-
-    def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> Future[Any]:
-        fut: Future[Any] = Future()
-        try:
-            fut.set_result(fn(*args, **kwargs))
-        except BaseException as exc:  # handed to the caller through the future
-            fut.set_exception(exc)
-        return fut
-
-
-def make_executor(workers: int, address: str | None = None) -> Executor:
-    """A process pool of `workers` (0 = all cores), in-process work for 1, or a Dask cluster
-    for "dask://HOST:PORT" (its workers must see this machine's output folder)."""
-    if address and address != "local":
-        return _dask_executor(address)
-    n = workers or os.cpu_count() or 1
-    if n == 1:
-        return SerialExecutor()
-    context = get_context("forkserver")
-    # workers import the pipeline once, in the fork server, not each on its own
-    context.set_forkserver_preload(["sitegen.transcode"])
-    return ProcessPoolExecutor(
-        max_workers=n,
-        mp_context=context,
-        initializer=faults.worker_init,  # quiet pydicom; a killed build leaves no worker
-        initargs=(os.getpid(),),
-    )
-
-
-def _dask_executor(address: str) -> Executor:
-    if not address.startswith("dask://"):
-        raise ValueError(f'--executor "{address}": use "local" or "dask://HOST:PORT"')
-    from distributed import Client  # optional: pip install "sitegen-dicom[dask]"
-
-    client = Client(address.removeprefix("dask://"))
-    executor = client.get_executor()
-    shutdown = executor.shutdown
-
-    def close(wait: bool = True, **kwargs: Any) -> None:
-        shutdown(wait=wait)
-        client.close()
-
-    executor.shutdown = close  # type: ignore[method-assign]
-    return executor
-
-
 @dataclass
 class _Built:
     """What `_build_into` hands to the publish step."""
@@ -238,7 +187,9 @@ def build(
         cache = BuildCache(site.root / ".sitegen/cache", read=not clean)
         options = f"strict={strict} deid={report.deid} out={out}"
         try:
-            built = _build_into(site, tmp, report, ui, workers, strict, cache, executor, options)
+            n = site.build.workers if workers is None else workers
+            with Workers(n, executor) as team:
+                built = _build_into(site, tmp, report, ui, team, strict, cache, options)
             if built.current:
                 return report  # nothing changed since the last build: public/ is up to date
             if strict and report.warnings:
@@ -321,51 +272,14 @@ def plan(
     return jobs
 
 
-def run_jobs(
-    jobs: list[tuple[SourceItem, transcode.Job]],
-    workers: int,
-    ui: UI,
-    executor: str | None = None,
-    targets: dict[int, transcode.CacheTarget] | None = None,
-) -> Iterator[tuple[SourceItem, transcode.Job, transcode.Outcome]]:
-    """Run the jobs in an executor; outcomes come back as they finish. `targets` (by
-    id(item)) tells workers where to keep what they make in the build cache."""
-    if not jobs:
-        return
-    pool = make_executor(workers, executor)
-    targets = targets or {}
-    try:
-        futures = {
-            pool.submit(transcode.run, item, job, targets.get(id(item))): (item, job)
-            for item, job in jobs
-        }
-        for fut in as_completed(futures):
-            item, job = futures[fut]
-            try:
-                outcome = fut.result()
-            except BrokenProcessPool:  # killed (out of memory) or a codec crashed
-                outcome = transcode.Outcome(item.label)
-                outcome.fatal = (
-                    f"{item.label}: a worker process died while it (or an input beside it) "
-                    "was being read: out of memory, killed, or a crash in a decoder"
-                )
-                yield item, job, outcome
-                return
-            yield item, job, outcome
-            ui.advance()
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
-
-
 def _build_into(
     site: Site,
     tmp: Path,
     report: BuildReport,
     ui: UI,
-    workers: int | None,
+    team: Workers,
     strict: bool,
     cache: BuildCache,
-    executor: str | None,
     options: str,
 ) -> _Built:
     """Build into `tmp`; `current` when the last published build is still current (no-op)."""
@@ -423,7 +337,6 @@ def _build_into(
     canaries: list[Canary] = list(scan_canaries)
     notes: list[str] = []
     with _stage(report, ui, "pixels", len(jobs)) as detail:
-        n = site.build.workers if workers is None else workers
         hits = _cached(keys, cache, canaries=memo is None)
         if len(hits) < len(jobs):  # a worker will write: into no file linked from public/
             carry = {}
@@ -435,7 +348,7 @@ def _build_into(
         else:
             keep = {rel: src for _, files in hits.values() for rel, src in files.items()}
             missing = publish.reuse(tmp, keep)
-        for outcome in _outcomes(jobs, keys, hits, missing, n, ui, cache, tmp, executor):
+        for outcome in _outcomes(jobs, keys, hits, missing, team, ui, cache, tmp):
             report.warnings += outcome.warnings
             if outcome.fatal:  # the machine, not the input: nothing is published
                 report.errors.append(f"the build cannot go on: {outcome.fatal}")
@@ -443,9 +356,6 @@ def _build_into(
                 (report.errors if strict else report.warnings).append(outcome.refused)
             canaries += outcome.canaries
             notes += outcome.notes
-            report.errors += [
-                f"identifying data would be published: {leak}" for leak in outcome.leaks
-            ]
             if outcome.instance is not None:
                 instances.append(outcome.instance)
                 files_of[id(outcome.instance)] = outcome.files
@@ -467,10 +377,12 @@ def _build_into(
     screened: set[str] = set()
     refused_count = 0
     if use_deid:
-        sweep = _tree_sweep(site, cache, memo, canaries, instances, code)
         with _stage(report, ui, "screen", None) as detail:
+            sweep = _tree_sweep(site, cache, memo, canaries, instances, code)
             known = memo is not None and not cache.last.refused  # metadata screened before
-            refused = _screen(sweep, instances, files_of, tmp, report, strict, screened, known)
+            refused = _screen(
+                sweep, instances, files_of, tmp, report, strict, screened, known, team
+            )
             instances = [i for i in instances if id(i) not in refused]
             refused_count = len(refused)
             detail.append(
@@ -675,11 +587,10 @@ def _outcomes(
     keys: _Keys,
     hits: dict[int, tuple[transcode.Outcome, dict[str, str]]],
     missing: set[str],
-    workers: int,
+    team: Workers,
     ui: UI,
     cache: BuildCache,
     tmp: Path,
-    executor: str | None,
 ) -> Iterator[transcode.Outcome]:
     """Outcomes of every job: the cached ones whose files are in `tmp` (none of `missing`),
     and the others computed by the workers (which also keep them in the cache)."""
@@ -699,7 +610,7 @@ def _outcomes(
         fp = keys.fingerprints[n]
         targets[id(item)] = transcode.CacheTarget(str(cache.entries), keys.item_fps[n], fp)
         todo.append((item, job))
-    for item, _, outcome in run_jobs(todo, workers, ui, executor, targets):
+    for item, _, outcome in run_jobs(todo, team, ui, targets):
         cache.adopt(outcome, item)
         yield outcome
 
@@ -754,22 +665,26 @@ def _screen(
     report: BuildReport,
     strict: bool,
     screened: set[str],
-    known: bool = False,
+    known: bool,
+    team: Workers,
 ) -> set[int]:
     """Sweep each instance's frames, Part 10 file and metadata with every input's canaries
     before the tree is written: an instance holding another input's value is refused (its
     files removed, the input and attribute named), and the rest of the site still publishes.
-    Returns the refused instances (by id); `screened` gets the files found clean. `known`:
-    the metadata are those the last build screened with the same canaries."""
+    The files are swept in the workers; the metadata here, meanwhile. Returns the refused
+    instances (by id); `screened` gets the files found clean. `known`: the metadata are
+    those the last build screened with the same canaries."""
+    groups = [[rel for rel in files_of.get(id(i), []) if (tmp / rel).is_file()] for i in instances]
+    metadata_hits: list[list[Hit]] = []
+
+    def metadata() -> None:
+        items = [(f"metadata of {i.source}", i.metadata) for i in instances]
+        metadata_hits.extend(sweep.metadata(items, json_bytes) if not known else [])
+
+    file_hits = sweep.instances(groups, tmp, team, metadata)
     refused: set[int] = set()
-    for instance in instances:
-        hits: list[Hit] = []
-        mine = [rel for rel in files_of.get(id(instance), []) if (tmp / rel).is_file()]
-        for relative in mine:
-            hits += sweep.file(relative, tmp / relative)
-        if not hits and not known:
-            text = json_bytes(instance.metadata)
-            hits = sweep.sweeper(True).scan_bytes(text, f"metadata of {instance.source}")
+    for n, (instance, mine) in enumerate(zip(instances, groups, strict=True)):
+        hits = file_hits[n] or (metadata_hits[n] if metadata_hits else [])
         if not hits:
             screened.update(mine)
             continue

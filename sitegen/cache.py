@@ -43,7 +43,7 @@ if TYPE_CHECKING:  # transcode writes entries through this module: no import cyc
     from .deid import Canary
     from .transcode import Job, Outcome
 
-CACHE_FORMAT = 6
+CACHE_FORMAT = 7
 _RECORD_VERSION = f"{CACHE_FORMAT} {sys.version_info[:2]} {marshal.version}"
 
 

@@ -14,9 +14,10 @@ from pathlib import Path
 from typing import Any
 
 from . import audit
-from .build import BuildReport, QuietUI, make_deidentifier, plan, run_jobs
+from .build import BuildReport, QuietUI, make_deidentifier, plan
 from .config import Site
 from .deid import Canary, Hit
+from .pool import Workers, run_jobs
 from .publish import listing
 
 ACTION_NAMES = {
@@ -58,10 +59,11 @@ def check_site(site: Site, public: Path, workers: int = 0) -> CheckReport:
         return result
     canaries: list[Canary] = []
     jobs = plan(site, public, deidentifier, scratch, write=False, canaries=canaries)
-    for _, _, outcome in run_jobs(jobs, workers, QuietUI()):
-        canaries += outcome.canaries
-        result.actions.update(outcome.actions)
-        result.warnings += outcome.warnings
+    with Workers(workers) as team:
+        for _, _, outcome in run_jobs(jobs, team, QuietUI()):
+            canaries += outcome.canaries
+            result.actions.update(outcome.actions)
+            result.warnings += outcome.warnings
     result.warnings += scratch.warnings
     result.errors += scratch.errors
     data, pages = audit.split_canaries(canaries, _published_metadata(public))  # as the build
@@ -80,11 +82,14 @@ def check_site(site: Site, public: Path, workers: int = 0) -> CheckReport:
     result.values = len(data)
     result.files = len(files)
     zips = {rel: e for rel, e in files.items() if rel.endswith(".zip")}
-    result.hits = sweep.zip_names(zips) + sweep.tree(files, folders)  # every byte is read
+    hits = sweep.zip_names(zips) + sweep.tree(files, folders)  # every byte is read
+    result.hits = audit.mask_hits(hits, data)  # the output is printed, maybe in a CI log
     verbatim = sum(1 for rel in files if audit.is_verbatim(rel))
     result.proved = verbatim - len(sweep.unproved)
     if own:
         result.warnings += [
             f"{rel}: not sitegen's own copy, read as any file" for rel in sweep.unproved
         ]
+    result.warnings = audit.mask_messages(result.warnings, data)
+    result.errors = audit.mask_messages(result.errors, data)
     return result

@@ -55,6 +55,9 @@ class Instance:
     orientation: tuple[float, ...] | None = None  # ImageOrientationPatient
     series_number: int | None = None
     bytes_in: int = 0
+    # keyword -> value (None: absent) where the Part 10 file's dataset differs from `metadata`
+    # (lossless downloads beside lossy frames); OHIF's DICOM JSON points at the Part 10 file
+    part10: dict[str, Any] | None = None
 
     @property
     def frames(self) -> int:

@@ -30,7 +30,6 @@ from .cache import entry_key, file_digest, write_entry
 from .deid import (
     Canary,
     Deidentifier,
-    Sweeper,
     apply_mask,
     burned_in_reason,
     codestream_canaries,
@@ -71,7 +70,6 @@ class Outcome:
     warnings: list[str] = field(default_factory=list)
     refused: str | None = None  # a privacy refusal: an error with --strict, a warning otherwise
     fatal: str | None = None  # the machine failed (disk full, out of memory): the build fails
-    leaks: list[str] = field(default_factory=list)  # canaries found in this input's frames
     canaries: list[Canary] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # values de-identification took out
     bytes_out: int = 0
@@ -110,7 +108,7 @@ def run(item: SourceItem, job: Job, cache: CacheTarget | None = None) -> Outcome
         else:
             out.warnings.append(f"{item.label}: {_reason(exc)}, skipped")
     fingerprint = cache and (cache.fingerprint or (out.digest and f"file:{out.digest}"))
-    if cache and fingerprint and not out.leaks and not out.fatal:  # failures: not remembered
+    if cache and fingerprint and not out.fatal:  # failures: not remembered
         key = entry_key(fingerprint, cache.job_fp)
         try:
             write_entry(Path(cache.entries), key, out, Path(job.out_dir))
@@ -253,9 +251,6 @@ def _run(item: SourceItem, job: Job, out: Outcome) -> None:
     )
     layout = pixels.output_layout(ds)
     root = Path(job.out_dir)
-    # Frames are swept here, with this input's canaries, while their bytes are in memory:
-    # a frame is made from its own input's pixels only, so no other input's values can be in it.
-    sweeper = Sweeper({c.value: c for c in out.canaries}.values()) if job.deid else None
     verify = (
         job.verify and job.codec.lossy is None and zlib.crc32(sop.encode()) % VERIFY_ONE_IN == 0
     )
@@ -283,8 +278,6 @@ def _run(item: SourceItem, job: Job, out: Outcome) -> None:
         data, ts = pixels.encode_frame(frame, layout, job.codec)
         if lossless is not None:  # the download keeps every bit
             exact, exact_ts = pixels.encode_frame(frame, layout, pixels.FrameCodec(job.codec.name))
-            if sweeper is not None:
-                out.leaks += _leaks(sweeper, exact, "the lossless download's frames")
             lossless.append(exact)
         if verify and not kept:
             back = pixels.decode_frame(data, ts, layout)
@@ -292,8 +285,6 @@ def _run(item: SourceItem, job: Job, out: Outcome) -> None:
                 raise RuntimeError(f"frame {index + 1} did not round-trip losslessly")
         kept.append(index)
         relative = frame_path(study, series, sop, len(kept))
-        if sweeper is not None:
-            out.leaks += _leaks(sweeper, data, relative)
         _write(root / relative, data)
         out.files.append(relative)
         if single:
@@ -322,17 +313,20 @@ def _run(item: SourceItem, job: Job, out: Outcome) -> None:
         relative = part10_path(study, series, sop)
         if lossless is not None:  # the Part 10 file describes its own, lossless frames
             frame_files, part10_ts = lossless.files(), exact_ts
-            _set(ds, pixels.metadata_updates(layout, pixels.FrameCodec(job.codec.name)))
+            updates = pixels.metadata_updates(layout, pixels.FrameCodec(job.codec.name))
+            _set(ds, updates)
+            lossy = ("LossyImageCompression", "LossyImageCompressionMethod")
             if input_ts not in LOSSY_INPUT:
-                for keyword in ("LossyImageCompression", "LossyImageCompressionMethod"):
+                for keyword in lossy:
                     if keyword in ds:
                         delattr(ds, keyword)
+            part10_differs = {k: _plain(ds.get(k)) for k in [*updates, *lossy]}
+            part10_differs["AvailableTransferSyntaxUID"] = exact_ts
         else:
             part10_ts = ts
-        header = write_part10(root / relative, ds, frame_files, part10_ts, native)
+            part10_differs = None
+        write_part10(root / relative, ds, frame_files, part10_ts, native)
         out.files.append(relative)
-        if sweeper is not None:  # its pixel data are the frames, swept above
-            out.leaks += _leaks(sweeper, header, relative)
     position, orientation = _geometry(ds)
     out.instance = Instance(
         study_uid=study,
@@ -348,8 +342,18 @@ def _run(item: SourceItem, job: Job, out: Outcome) -> None:
         orientation=orientation,
         series_number=series_number,
         bytes_in=bytes_in,
+        part10=part10_differs if job.part10 else None,
     )
     out.bytes_out = sum(sizes)
+
+
+def _plain(value: Any) -> Any:
+    """An element value as plain data (the outcome is marshalled into the cache)."""
+    if value is None or isinstance(value, int | float):
+        return value
+    if isinstance(value, list | tuple) or hasattr(value, "__iter__") and not isinstance(value, str):
+        return [_plain(v) for v in value]
+    return str(value)
 
 
 def _set(ds: Dataset, updates: dict[str, object]) -> None:
@@ -387,13 +391,6 @@ def _open(item: SourceItem) -> tuple[Dataset, str]:
         return item.open_dataset(), file_digest(path)
     data = path.read_bytes()
     return pydicom.dcmread(io.BytesIO(data)), hashlib.sha256(data).hexdigest()
-
-
-def _leaks(sweeper: Sweeper, data: bytes, relative: str) -> list[str]:
-    return [
-        f"{h.path}: {h.value} from {h.canary.attribute} of {h.canary.source}"
-        for h in sweeper.scan_bytes(data, relative)
-    ]
 
 
 def _write(path: Path, data: bytes) -> None:

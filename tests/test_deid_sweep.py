@@ -164,3 +164,34 @@ def test_prefilter_gives_the_same_hits_as_the_automaton_alone(
         assert with_filter == without, trial
         found |= with_filter
     assert found == {c.value for c in canaries}  # every planted kind was really found
+
+
+def test_a_frame_covered_by_its_part10_copy_hides_nothing_the_part10_sweep_misses() -> None:
+    """`covers` lets the screen skip a frame file whose bytes lie in the Part 10 file it swept.
+    Frames with values planted at their very edges, wrapped the way Part 10 wraps them (item
+    length before, a pad byte or the next item's tag after) and in ways it does not: whenever
+    covers says yes, every canary a sweep of the frame finds, the Part 10 sweep finds too."""
+    rng = random.Random(11)
+    sweeper = Sweeper(TYPICAL)
+    planted = ["MÜLLER", "anna", "ct01", "20190304", "Sankt Elsewhere Klinikum"]
+    header = b"\0" * 128 + b"DICM" + b"\x02\x00\x10\x00UI\x04\x001.2\0" + b"\xe0\x7f\x10\x00OB"
+    said = {True: 0, False: 0}
+    for trial in range(2000):
+        frame = bytearray(b"\xff\x4f\xff\x51\0\0" + rng.randbytes(rng.randrange(40, 600)))
+        value = rng.choice(planted).encode("latin-1") + rng.choice([b"", b"."])
+        at = rng.choice([0, len(frame) - len(value), len(frame) // 2])
+        frame[at : at + len(value)] = value
+        inner = bytes(frame)
+        before = rng.choice([b"\0", b"\x01", b" ", b"A", b"7"])
+        after = rng.choice([b"", b"\0", b"\xfe\xff\x00\xe0", b"9", b".5", b"x", b" "])
+        outer = header + b"\0\0\0" + before + inner + after + rng.randbytes(8)
+        covered = sweeper.covers(outer, inner) >= 0
+        said[covered] += 1
+        if covered:
+            assert values(sweeper.scan_bytes(inner, "f")) <= values(
+                sweeper.scan_bytes(outer, "p")
+            ), (trial, before, after, value)
+    assert said[True] > 50 and said[False] > 50, said  # both answers were tested
+    # a frame that reads as text (no NUL near its start) is never covered: text rules differ
+    text = b"Anna " * 10
+    assert sweeper.covers(header + b"\0" + text + b"\0", text) == -1

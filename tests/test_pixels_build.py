@@ -180,8 +180,9 @@ def test_part10_downloads_hold_the_published_frames(built) -> None:
 
 def test_lossy_frames_with_lossless_downloads(tmp_path: Path, monkeypatch) -> None:
     """[build] lossy with lossless_downloads: the viewer's frames are lossy (and say so), the
-    Part 10 downloads hold every bit of the input; the spool of a multi-frame's lossless
-    frames is removed."""
+    Part 10 downloads hold every bit of the input, and OHIF's DICOM JSON, which points at
+    them, describes them (not the frames); the spool of a multi-frame's lossless frames is
+    removed."""
     import tempfile
 
     from dicomgen import ct_pixels, enhanced_ct, write_ct_series
@@ -200,7 +201,7 @@ def test_lossy_frames_with_lossless_downloads(tmp_path: Path, monkeypatch) -> No
     colour.save_as(site / "in/COLOUR", enforce_file_format=True)  # a colour ultrasound
     config = write_site(
         site,
-        "[build]\nlossy = 50\nlossless_downloads = true\n"
+        "[build]\nlossy = 50\nlossless_downloads = true\n[ohif]\nenabled = true\n"
         '[[cases]]\nslug = "l"\ntitle = "L"\nsource = "in"\nburned_in = "allow"\n',
     )
     spools = set(Path(tempfile.gettempdir()).glob("sitegen-spool-*"))
@@ -234,3 +235,17 @@ def test_lossy_frames_with_lossless_downloads(tmp_path: Path, monkeypatch) -> No
             assert np.array_equal(array, source)
         exact += 1
     assert exact == 5
+    by_sop = {str(pydicom.dcmread(p).SOPInstanceUID): pydicom.dcmread(p) for p in parts}
+    manifests = [json.loads(p.read_bytes()) for p in out.glob("dicomjson/*.json")]
+    entries = [
+        e for m in manifests for s in m["studies"][0]["series"] for e in s["instances"]
+    ]
+    described: dict[str, dict] = {}  # an instance's first entry carries its metadata
+    for entry in entries:
+        described.setdefault(entry["metadata"]["SOPInstanceUID"], entry["metadata"])
+    assert len(described) == 5
+    for meta in described.values():
+        ds = by_sop[meta["SOPInstanceUID"]]
+        assert meta["PhotometricInterpretation"] == ds.PhotometricInterpretation
+        assert meta["AvailableTransferSyntaxUID"] == pixels.TS_HTJ2K_LOSSLESS
+        assert "LossyImageCompression" not in meta

@@ -99,6 +99,11 @@ def naturalize(dataset: dict[str, Any]) -> dict[str, Any]:
 
 def _entries(instance: Instance, base_url: str) -> list[dict[str, Any]]:
     metadata = naturalize(instance.metadata)
+    for keyword, value in (instance.part10 or {}).items():  # describe the file pointed at
+        if value is None:
+            metadata.pop(keyword, None)
+        else:
+            metadata[keyword] = value
     url = (
         "dicomweb:"
         + base_url

@@ -110,13 +110,12 @@ def _bytes(frame: Path | bytes) -> bytes:
 
 def write_part10(
     path: Path, ds: Dataset, frames: list[Path | bytes], transfer_syntax: str, frame_bytes: int
-) -> bytes:
+) -> None:
     """Write `ds` (no Pixel Data) plus the frame files as one Part 10 file.
 
     `frame_bytes` is one native frame's size, used for raw frames (which may carry a pad byte).
-    Returns the header (everything before Pixel Data), for the privacy sweep. Written through
-    a temporary name: the path may be a hard link shared with the build cache and the
-    published site (an instance met twice), which must never be written into."""
+    Written through a temporary name: the path may be a hard link shared with the build cache
+    and the published site (an instance met twice), which must never be written into."""
     if not path.parent.is_dir():  # a failed mkdir costs more than a stat
         path.parent.mkdir(parents=True, exist_ok=True)
     header = _header(ds, transfer_syntax)
@@ -130,7 +129,6 @@ def write_part10(
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
-    return header
 
 
 def _write_file(
