@@ -30,7 +30,7 @@ from .model import Instance, Study, group
 from .ohif import OhifError, install_ohif, ohif_study_url
 from .pages import write_pages
 from .pool import Workers, run_jobs
-from .reduce import reduce_stacks
+from .reduce import plan_stacks, reduce_stacks
 from .render import write_thumbnails
 from .sources import SourceItem, find_items
 from .sources.dicomweb import DicomwebError, DownloadProgress
@@ -304,11 +304,12 @@ def _build_into(
         uid_memo = identify.UidMemo(cache.root / "uids.json")
         order = {case.slug: n for n, case in enumerate(site.cases)}
         resolved = identify.resolve(jobs, uid_memo, order)
-        uid_memo.save()
         report.warnings += resolved.warnings
         report.errors += resolved.errors
         options += f" resolved={resolved.signature}"
-        jobs = resolved.jobs
+        # the slices stack reduction leaves out: de-identified only, no pixel work
+        jobs, reduced, left_out = plan_stacks(site, resolved.jobs, uid_memo)
+        uid_memo.save()
         detail.append(f"{len(jobs)} files" + resolved.summary())
     if report.errors:
         return _Built()
@@ -393,7 +394,8 @@ def _build_into(
             carry = {}  # the published tree holds what was refused now
 
     with _stage(report, ui, "write", None) as detail:
-        instances, dropped = reduce_stacks(site, instances, files_of, tmp)
+        instances, dropped = reduce_stacks(site, instances, files_of, tmp, reduced)
+        dropped += left_out
         studies = _group_by_case(site, instances, report)
         if not carry:
             write_dicomweb(studies, tmp, site.site.base_url)

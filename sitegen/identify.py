@@ -29,11 +29,14 @@ from pydicom.tag import Tag
 
 from .cache import file_digest
 from .deid import Deidentifier
+from .model import Geometry
 from .sources import SourceItem
-from .sources.sample import sample_uids
-from .transcode import Job
+from .sources.sample import sample_geometry, sample_uids
+from .transcode import Job, header_geometry
 
-_UID_TAGS = [Tag("StudyInstanceUID"), Tag("SeriesInstanceUID"), Tag("SOPInstanceUID")]
+_UIDS = ("StudyInstanceUID", "SeriesInstanceUID", "SOPInstanceUID")
+_GEOMETRY = ("InstanceNumber", "ImagePositionPatient", "ImageOrientationPatient", "NumberOfFrames")
+_HEADER_TAGS = [Tag(k) for k in (*_UIDS, *_GEOMETRY)]
 
 Jobs = list[tuple[SourceItem, Job]]
 
@@ -67,9 +70,9 @@ def _identity(item: SourceItem) -> str:
     return f"{item.kind}:{item.location}:{item.member}"
 
 
-def _read_uids(item: SourceItem) -> tuple[str, str, str] | None:
-    """The input's (study, series, SOP instance) UIDs, or None when its header cannot be
-    read (the worker then says why)."""
+def _read_uids(item: SourceItem) -> tuple[str, str, str, Geometry | None] | None:
+    """The input's (study, series, SOP instance) UIDs and geometry, or None when its header
+    cannot be read (the worker then says why)."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # pydicom's warnings print the values they saw
@@ -78,15 +81,16 @@ def _read_uids(item: SourceItem) -> tuple[str, str, str] | None:
         return None
 
 
-def _uids_of(item: SourceItem) -> tuple[str, str, str] | None:
+def _uids_of(item: SourceItem) -> tuple[str, str, str, Geometry | None] | None:
     if item.kind == "sample":
-        return sample_uids(item.location, int(item.member))
+        index = int(item.member)
+        return (*sample_uids(item.location, index), sample_geometry(item.location, index))
     source = item.location if item.kind == "file" else io.BytesIO(item.read_bytes())
-    ds = pydicom.dcmread(source, stop_before_pixels=True, specific_tags=_UID_TAGS)
-    values = tuple(
-        str(ds.get(k, "")) for k in ("StudyInstanceUID", "SeriesInstanceUID", "SOPInstanceUID")
-    )
-    return values if all(values) else None  # type: ignore[return-value]
+    ds = pydicom.dcmread(source, stop_before_pixels=True, specific_tags=_HEADER_TAGS)
+    study, series, sop = (str(ds.get(k, "")) for k in _UIDS)
+    if not (study and series and sop):
+        return None
+    return study, series, sop, header_geometry(ds)
 
 
 class UidMemo:
@@ -100,21 +104,43 @@ class UidMemo:
             self.known = {}
         self.used: dict[str, list[str]] = {}
 
-    def uids(self, item: SourceItem, deid: Deidentifier | None) -> tuple[str, str, str] | None:
-        try:
-            key = _identity(item)
-        except OSError:
-            return None
+    @staticmethod
+    def _key(item: SourceItem, deid: Deidentifier | None) -> str:
+        key = _identity(item)
         if deid is not None:  # the memo is valid for one key only
             key += ":" + deid.map_uid("1.2.3.4.5.sitegen-uid-memo")
+        return key
+
+    def uids(self, item: SourceItem, deid: Deidentifier | None) -> tuple[str, str, str] | None:
+        try:
+            key = self._key(item, deid)
+        except OSError:
+            return None
         found = self.known.get(key)
-        if found is None:
+        if found is None or len(found) != 4:  # a memo of an older sitegen: read again
             read = _read_uids(item)
             if read is None:
                 return None
-            found = [deid.map_uid(u) for u in read] if deid is not None else list(read)
+            uids = [deid.map_uid(u) for u in read[:3]] if deid is not None else list(read[:3])
+            found = [*uids, list(read[3]) if read[3] is not None else None]
         self.used[key] = found
         return found[0], found[1], found[2]
+
+    def geometry(self, item: SourceItem, deid: Deidentifier | None) -> Geometry | None:
+        """The input's geometry, if `uids` found its header (call that first)."""
+        try:
+            found = self.used.get(self._key(item, deid))
+        except OSError:
+            return None
+        if not found or found[3] is None:
+            return None
+        number, position, orientation, frames = found[3]
+        return Geometry(
+            number,
+            tuple(position) if position is not None else None,
+            tuple(orientation) if orientation is not None else None,
+            frames,
+        )
 
     def save(self) -> None:
         if self.used == self.known:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 UID_RE = re.compile(r"^[0-9]+(\.[0-9]+)*$")
 
@@ -36,6 +36,16 @@ def is_frame_file(relative_path: str) -> bool:
 def frame_path(study_uid: str, series_uid: str, sop_uid: str, number: int) -> str:
     """One frame's file below public/ (frames are numbered from 1, as in WADO-RS)."""
     return f"{series_dir(study_uid, series_uid)}/instances/{check_uid(sop_uid)}/frames/{number}"
+
+
+class Geometry(NamedTuple):
+    """What orders an instance in its series (`sort_instances`), read from the header
+    before any worker runs: stack reduction leaves out slices before they are made."""
+
+    instance_number: int | None
+    position: tuple[float, ...] | None
+    orientation: tuple[float, ...] | None
+    frames: int
 
 
 @dataclass

@@ -38,7 +38,7 @@ from .deid import (
 )
 from .faults import is_resource_error
 from .faults import reason as _reason
-from .model import Instance, check_uid, frame_path
+from .model import Geometry, Instance, check_uid, frame_path
 from .sources import SourceItem
 from .writers.part10 import part10_path, write_part10
 
@@ -464,6 +464,14 @@ def _geometry(ds: Dataset) -> tuple[tuple[float, ...] | None, tuple[float, ...] 
                 item.PlaneOrientationSequence[0].get("ImageOrientationPatient"), 6
             )
     return position, orientation
+
+
+def header_geometry(ds: Dataset) -> Geometry:
+    """The geometry the published instance will have (its Instance fields), from a header
+    read before any worker runs (identify.py): stack reduction decides with it."""
+    position, orientation = _geometry(ds)
+    frames = _int(ds.get("NumberOfFrames")) or 1
+    return Geometry(_int(ds.get("InstanceNumber")), position, orientation, frames)
 
 
 def _drop_frames(ds: Dataset, kept: list[int]) -> None:

@@ -336,10 +336,31 @@ def test_a_site_without_url_is_told_and_site_url_fixes_it(site_dir: Path) -> Non
     assert bad.exit_code == 2 and "--site-url" in bad.output
 
 
-def test_stack_every_nth_slice(site_dir: Path) -> None:
+@pytest.mark.parametrize("settled", [True, False])
+def test_stack_every_nth_slice(
+    site_dir: Path, settled: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """`stack = { every = 3 }` publishes slices 1, 4, 7 of a 9-slice series in display
-    order, flagged DERIVED with a DerivationDescription; the others leave no file."""
-    write_ct_series(site_dir / "ct", 9)
+    order, flagged DERIVED with a DerivationDescription; the others leave no file. With
+    the order known from the headers, the slices left out are never encoded; when one
+    header does not settle it (a position of two values), the same slices are published,
+    chosen after the workers."""
+    import pydicom
+
+    from sitegen import pixels as pixels_module
+
+    paths = write_ct_series(site_dir / "ct", 9)
+    if not settled:
+        ds = pydicom.dcmread(paths[4])
+        ds.ImagePositionPatient = list(ds.ImagePositionPatient)[:2]
+        ds.save_as(paths[4])
+    encoded: list[int] = []
+    real_encode = pixels_module.encode_frame
+    monkeypatch.setattr(
+        pixels_module,
+        "encode_frame",
+        lambda *a, **k: encoded.append(1) or real_encode(*a, **k),
+    )
     config = write_site(
         site_dir,
         '[build]\nframes = "raw"\n[[cases]]\nslug = "c"\ntitle = "C"\nsource = "ct"\n'
@@ -347,18 +368,31 @@ def test_stack_every_nth_slice(site_dir: Path) -> None:
     )
     report = build(load_config(config), workers=1)
     assert report.instances == 3, report.errors
+    assert len(encoded) == (3 if settled else 9)
     out = site_dir / "public"
     (metadata,) = out.glob("dicomweb/studies/*/series/*/metadata")
     rows = json.loads(metadata.read_text())
-    z = sorted((r["00200032"]["Value"][2] for r in rows), reverse=True)
-    assert z == [100.0, 91.0, 82.0]  # slices 1, 4 and 7 (3 mm apart, head first)
+    z = sorted(r["00200032"]["Value"][2] for r in rows if len(r["00200032"]["Value"]) == 3)
+    if settled:
+        assert z == [82.0, 91.0, 100.0]  # slices 1, 4 and 7 (3 mm apart, head first)
+    # the same slices as when they are chosen after the workers, from what they published
+    import sitegen.build as build_module
+
+    monkeypatch.setattr(build_module, "plan_stacks", lambda site, jobs, memo: (jobs, set(), 0))
+    after = site_dir / "after"
+    assert build(load_config(config), out_dir=after, workers=1).instances == 3
+    (late,) = after.glob("dicomweb/studies/*/series/*/metadata")
+    assert json.loads(late.read_text()) == rows
     assert all(r["00080008"]["Value"][0] == "DERIVED" for r in rows)
     assert all("every 3rd slice" in r["00082111"]["Value"][0] for r in rows)
     assert len(list(out.glob("dicomweb/studies/*/series/*/instances/*/frames/1"))) == 3
     assert len(list(out.glob("dicom/**/*.dcm"))) == 3
+    assert [d for d in out.rglob("*") if d.is_dir() and not any(d.iterdir())] == []
     manifest = json.loads((out / "data/cases/c.json").read_text())
     assert len(manifest["studies"][0]["series"][0]["frames"]) == 3
 
+    if not settled:
+        return
     config.write_text(config.read_text().replace("every = 3", "every = 0"))
     with pytest.raises(ConfigError) as info:
         load_config(config)

@@ -237,9 +237,7 @@ def test_lossy_frames_with_lossless_downloads(tmp_path: Path, monkeypatch) -> No
     assert exact == 5
     by_sop = {str(pydicom.dcmread(p).SOPInstanceUID): pydicom.dcmread(p) for p in parts}
     manifests = [json.loads(p.read_bytes()) for p in out.glob("dicomjson/*.json")]
-    entries = [
-        e for m in manifests for s in m["studies"][0]["series"] for e in s["instances"]
-    ]
+    entries = [e for m in manifests for s in m["studies"][0]["series"] for e in s["instances"]]
     described: dict[str, dict] = {}  # an instance's first entry carries its metadata
     for entry in entries:
         described.setdefault(entry["metadata"]["SOPInstanceUID"], entry["metadata"])

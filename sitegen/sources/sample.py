@@ -25,6 +25,8 @@ from pydicom.dataset import Dataset, FileDataset, FileMetaDataset
 from pydicom.sequence import Sequence
 from pydicom.uid import PYDICOM_IMPLEMENTATION_UID, ExplicitVRLittleEndian
 
+from ..model import Geometry
+
 __all__ = ["sample_bytes", "sample_instance", "sample_names", "sample_size"]
 
 CT_IMAGE_STORAGE = "1.2.840.10008.5.1.4.1.1.2"
@@ -568,3 +570,13 @@ def sample_uids(name: str, index: int) -> tuple[str, str, str]:
     """(study, series, SOP instance) UIDs of instance ``index``, without making its pixels."""
     _lookup(name)
     return _uid(name, "study"), _uid(name, "series"), _uid(name, "sop", str(index))
+
+
+def sample_geometry(name: str, index: int) -> Geometry | None:
+    """What orders instance ``index`` in its series (see identify.Geometry), without making
+    its pixels; None for the samples whose order is not worth knowing early (multi-frame)."""
+    _lookup(name)
+    if name != "chest-ct":
+        return None
+    position = (float(_CT_GRID.origin), float(_CT_GRID.origin), _ct_z(index))
+    return Geometry(index + 1, position, (1.0, 0.0, 0.0, 0.0, 1.0, 0.0), 1)
