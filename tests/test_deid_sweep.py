@@ -195,3 +195,39 @@ def test_a_frame_covered_by_its_part10_copy_hides_nothing_the_part10_sweep_misse
     # a frame that reads as text (no NUL near its start) is never covered: text rules differ
     text = b"Anna " * 10
     assert sweeper.covers(header + b"\0" + text + b"\0", text) == -1
+
+
+def test_the_screen_in_worker_processes_finds_what_it_finds_here(tmp_path: Path) -> None:
+    """TreeSweep.instances hands its sweeper to the worker processes pickled: they find the
+    planted values (in a Part 10 file, in a frame file that is not inside it) exactly as the
+    same sweep in this process does, and report the covered frame files alike."""
+    from sitegen.audit import TreeSweep
+    from sitegen.pool import Workers
+
+    rng = random.Random(5)
+    groups = []
+    for n in range(12):
+        frame = b"\xff\x4f\xff\x51\0\0" + rng.randbytes(5000)
+        if n == 7:  # a frame file of its own bytes, not the Part 10 file's
+            frame = frame[:100] + b" Sankt Elsewhere Klinikum " + frame[100:]
+        part10 = b"\0" * 128 + b"DICM" + b"\xe0\x7f\x10\x00OB\0\0" + b"\0\0\0\0" + frame
+        if n == 7:
+            part10 = part10.replace(b"Sankt Elsewhere Klinikum", b"x" * 24)
+        if n == 3:
+            part10 = part10[:140] + b"PID-77341295\0" + part10[140:]
+        files = {f"dicom/{n}.dcm": part10, f"dicomweb/{n}/frames/1": frame}
+        for relative, data in files.items():
+            (tmp_path / relative).parent.mkdir(parents=True, exist_ok=True)
+            (tmp_path / relative).write_bytes(data)
+        groups.append(list(files))
+    here = TreeSweep(TYPICAL, TYPICAL)
+    expected = here.instances(groups, tmp_path, None)
+    there = TreeSweep(TYPICAL, TYPICAL)
+    with Workers(2) as team:
+        found = there.instances(groups, tmp_path, team)
+    assert [values(h) for h in found] == [values(h) for h in expected]
+    assert [n for n, h in enumerate(found) if h] == [3, 7]
+    assert values(found[3]) == {"PID-77341295"}
+    assert values(found[7]) == {"Sankt Elsewhere Klinikum"}
+    assert there.covered == here.covered == 10  # every clean frame, proved inside its file
+    assert there.clean == here.clean
