@@ -4,7 +4,8 @@ against the lossless frames of the same images encoded in the same run (the base
 Images: the sample chest CT (every 10th of its 120 slices) and head MR (every 8th frame),
 and pydicom-data's clinical images (CT, MR, CR, ultrasound). PSNR and SSIM (scikit-image)
 are over each image's own range (max - min). Printed per set and quality: size against
-lossless, PSNR and SSIM, worst and mean.
+lossless, PSNR and SSIM, worst and mean. Then the same for `lossy = { psnr = N }`: the
+quality sitegen chooses per image (sitegen.quality.choose), and which qualities it chose.
 
     pip install scikit-image   # the bench's only extra
     python bench/lossy.py
@@ -21,10 +22,11 @@ from pydicom.data import get_testdata_file
 from skimage.metrics import structural_similarity
 
 sys.path.insert(0, str(Path(__file__).parents[1]))
-from sitegen import pixels  # noqa: E402
+from sitegen import pixels, quality  # noqa: E402
 from sitegen.sources.sample import sample_instance, sample_size  # noqa: E402
 
 QUALITIES = (95, 90, 80, 70, 50)
+TARGETS = (60.0, 50.0, 45.0)
 STORE = Path(pydicom.__file__).parent.parent / "data_store" / "data"
 CLINICAL = ["MR2_UNCI.dcm", "RG1_UNCI.dcm", "US1_UNCI.dcm", "693_UNCI.dcm"]
 
@@ -75,18 +77,26 @@ def main() -> None:
             len(pixels.encode_frame(f, lay, pixels.FrameCodec())[0]) for f, lay in images
         )
         print(f"{name:<10} {'lossless':>8} {lossless / 1e6:>7.2f}MB {'inf':>9} {'':>7} {1.0:>9.4f}")
-        for quality in QUALITIES:
-            codec = pixels.FrameCodec("htj2k", quality)
-            size, psnrs, ssims = 0, [], []
+        for level in [*QUALITIES, *TARGETS]:
+            target = isinstance(level, float)
+            codec = pixels.FrameCodec("htj2k", None if target else int(level))
+            size, psnrs, ssims, picked = 0, [], [], []
             for frame, layout in images:
-                data, ts = pixels.encode_frame(frame, layout, codec)
+                if target:
+                    wanted = pixels.FrameCodec("htj2k", psnr=level)
+                    chosen, data, ts = quality.choose(frame, layout, wanted)
+                    picked.append(str(chosen.lossy or "lossless"))
+                else:
+                    data, ts = pixels.encode_frame(frame, layout, codec)
                 back = pixels.decode_frame(data, ts, layout).reshape(frame.shape)
                 size += len(data)
                 psnrs.append(_psnr(frame, back))
                 ssims.append(_ssim(frame, back))
+            label = f">={level:g}dB" if target else str(level)
             print(
-                f"{name:<10} {quality:>8} {size / lossless:>8.0%} {min(psnrs):>9.1f} "
+                f"{name:<10} {label:>8} {size / lossless:>8.0%} {min(psnrs):>9.1f} "
                 f"{np.mean(psnrs):>7.1f} {min(ssims):>9.4f} {np.mean(ssims):>7.4f}"
+                + (f"  chose {', '.join(sorted(set(picked), key=picked.index))}" if target else "")
             )
         print(f"{'':<10} ({len(images)} images)")
 

@@ -238,7 +238,7 @@ def plan(
     """One job per input file of every case; problems with a whole case go to the report.
     DICOMweb sources are downloaded here (into their cache), with progress if `ui` shows it.
     `canaries` gets the values the sources hold around their DICOM (zip, DICOMDIR)."""
-    codec = pixels.FrameCodec(site.build.frames, site.build.lossy)
+    codec = pixels.FrameCodec(site.build.frames, site.build.lossy, site.build.lossy_psnr)
     progress: Callable[[DownloadProgress], None] | None = getattr(ui, "download", None)
     jobs: list[tuple[SourceItem, transcode.Job]] = []
     for case in site.cases:
@@ -266,7 +266,8 @@ def plan(
             masks=tuple((m.series, m.rect) for m in case.masks),
             write=write,
             part10=site.build.downloads,
-            lossless_part10=site.build.lossless_downloads and site.build.lossy is not None,
+            lossless_part10=site.build.lossless_downloads
+            and codec != pixels.FrameCodec(codec.name),
         )
         jobs += [(item, job) for item in scan.items]
     return jobs

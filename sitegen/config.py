@@ -72,6 +72,7 @@ class BuildSettings:
     workers: int = 0
     frames: str = "htj2k"
     lossy: int | None = None
+    lossy_psnr: float | None = None  # lossy = { psnr = N }: the quality chosen per image
     downloads: bool = True  # Part 10 files under dicom/ and a zip per case under downloads/
     lossless_downloads: bool = False  # with lossy frames: the Part 10 files stay lossless
     zips: str = "files"  # case zips as files ("files") or made in the browser ("browser")
@@ -168,7 +169,7 @@ SECTIONS: dict[str, dict[str, tuple[tuple[type, ...], str]]] = {
     "build": {
         "workers": _INT,
         "frames": _STR,
-        "lossy": ((bool, int), "false or a quality 1-100"),
+        "lossy": ((bool, int, dict), "false, a quality 1-100 or { psnr = N }"),
         "downloads": _BOOL,
         "lossless_downloads": _BOOL,
         "zips": _STR,
@@ -371,7 +372,17 @@ def _build_settings(raw: dict[str, Any], chk: _Checker) -> BuildSettings:
     if workers < 0:
         chk.add("build.workers", f"{workers} must be 0 (all cores) or more")
     lossy = raw.get("lossy", False)
-    if lossy is True or (not isinstance(lossy, bool) and not 1 <= lossy <= 100):
+    psnr = None
+    if isinstance(lossy, dict):
+        psnr = lossy.get("psnr")
+        if set(lossy) != {"psnr"} or isinstance(psnr, bool) or not isinstance(psnr, int | float):
+            chk.add("build.lossy", "must be { psnr = N }: the lowest quality reaching N dB")
+            psnr = None
+        elif not 30 <= psnr <= 100:
+            chk.add("build.lossy.psnr", f"{psnr} must be from 30 to 100 (dB)")
+            psnr = None
+        lossy = False
+    elif lossy is True or (not isinstance(lossy, bool) and not 1 <= lossy <= 100):
         chk.add("build.lossy", f"{lossy!r} must be false or a quality from 1 to 100")
         lossy = False
     zips = raw.get("zips", "files")
@@ -381,6 +392,7 @@ def _build_settings(raw: dict[str, Any], chk: _Checker) -> BuildSettings:
         workers=workers,
         frames=frames,
         lossy=None if lossy is False else lossy,
+        lossy_psnr=None if psnr is None else float(psnr),
         downloads=raw.get("downloads", True),
         lossless_downloads=raw.get("lossless_downloads", False),
         zips=zips,

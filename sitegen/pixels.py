@@ -79,10 +79,12 @@ _PALETTE_KEYWORDS = (
 
 @dataclass(frozen=True)
 class FrameCodec:
-    """How frames are published: ``htj2k`` | ``jpegls`` | ``raw``, optionally lossy (1..100)."""
+    """How frames are published: ``htj2k`` | ``jpegls`` | ``raw``, optionally lossy (1..100),
+    or lossy at the quality each instance needs to reach ``psnr`` dB (quality.choose)."""
 
     name: str = "htj2k"
     lossy: int | None = None
+    psnr: float | None = None
 
     def __post_init__(self) -> None:
         if self.name not in _CODECS:

@@ -23,7 +23,7 @@ from pydicom.datadict import keyword_for_tag
 from pydicom.dataelem import convert_raw_data_element
 from pydicom.dataset import Dataset
 
-from . import limits, pixels
+from . import limits, pixels, quality
 from ._raw import MEMO_LIMIT, decoded_key, decoding_charset, undecoded_key
 from ._spool import Spool
 from .cache import entry_key, file_digest, write_entry
@@ -251,8 +251,12 @@ def _run(item: SourceItem, job: Job, out: Outcome) -> None:
     )
     layout = pixels.output_layout(ds)
     root = Path(job.out_dir)
+    codec = job.codec  # with a PSNR target: the quality chosen from the first frame
     verify = (
-        job.verify and job.codec.lossy is None and zlib.crc32(sop.encode()) % VERIFY_ONE_IN == 0
+        job.verify
+        and codec.lossy is None
+        and codec.psnr is None
+        and zlib.crc32(sop.encode()) % VERIFY_ONE_IN == 0
     )
     sizes: list[int] = []
     kept: list[int] = []
@@ -275,7 +279,10 @@ def _run(item: SourceItem, job: Job, out: Outcome) -> None:
             masks = masks + found
         if masks:
             frame = apply_mask(frame, masks, layout.photometric)
-        data, ts = pixels.encode_frame(frame, layout, job.codec)
+        if codec.psnr is not None:
+            codec, data, ts = quality.choose(frame, layout, codec)
+        else:
+            data, ts = pixels.encode_frame(frame, layout, codec)
         if lossless is not None:  # the download keeps every bit
             exact, exact_ts = pixels.encode_frame(frame, layout, pixels.FrameCodec(job.codec.name))
             lossless.append(exact)
@@ -299,7 +306,7 @@ def _run(item: SourceItem, job: Job, out: Outcome) -> None:
     if input_ts in LOSSY_INPUT:
         ds.LossyImageCompression = "01"  # our lossless frames keep the input's earlier loss
     bad: list[str] = []
-    metadata = _metadata(ds, sop, ts, pixels.metadata_updates(layout, job.codec), bad)
+    metadata = _metadata(ds, sop, ts, pixels.metadata_updates(layout, codec), bad)
     out.warnings += [f"{item.label}: {b}: not valid, left out of the metadata" for b in bad]
     if job.part10:
         # a single frame is still in memory; a multi-frame's frames are read back one by one

@@ -97,3 +97,30 @@ def test_base_url_is_normalised(site_dir: Path) -> None:
     site_dir.mkdir()
     config.write_text('[site]\ntitle = "t"\nbase_url = "/teaching"\n', encoding="utf-8")
     assert load_config(config).site.base_url == "/teaching/"
+
+
+@pytest.mark.parametrize(
+    ("value", "key", "words"),
+    [
+        ("{ psnr = 20 }", "build.lossy.psnr", "from 30 to 100"),
+        ("{ quality = 80 }", "build.lossy", "{ psnr = N }"),
+        ('{ psnr = "high" }', "build.lossy", "{ psnr = N }"),
+        ("101", "build.lossy", "quality from 1 to 100"),
+    ],
+)
+def test_lossy_targets_are_checked(site_dir: Path, value: str, key: str, words: str) -> None:
+    config = write_site(site_dir, f'[build]\nlossy = {value}\n[[cases]]\nslug = "a"\n')
+    with pytest.raises(ConfigError) as info:
+        load_config(config)
+    by_key = {p.key: p.message for p in info.value.problems}
+    assert words in by_key[key], by_key
+
+
+def test_lossy_psnr_target_is_read(site_dir: Path) -> None:
+    config = write_site(
+        site_dir,
+        '[build]\nlossy = { psnr = 55 }\n[[cases]]\nslug = "a"\ntitle = "A"\n'
+        'source = "sample:chest-ct"\n',
+    )
+    build = load_config(config).build
+    assert build.lossy is None and build.lossy_psnr == 55.0

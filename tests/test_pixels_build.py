@@ -247,3 +247,67 @@ def test_lossy_frames_with_lossless_downloads(tmp_path: Path, monkeypatch) -> No
         assert meta["PhotometricInterpretation"] == ds.PhotometricInterpretation
         assert meta["AvailableTransferSyntaxUID"] == pixels.TS_HTJ2K_LOSSLESS
         assert "LossyImageCompression" not in meta
+
+
+def test_lossy_quality_chosen_from_a_psnr_target(tmp_path: Path) -> None:
+    """`lossy = { psnr = N }`: every published frame decodes to at least N dB against the
+    input (over the image's own range), with the lowest quality of the ladder that does it,
+    chosen per instance; an unreachable target keeps an instance lossless."""
+    from dicomgen import write_ct_series
+    from pydicom.data import get_testdata_file
+
+    from sitegen import quality
+
+    site = tmp_path / "site"
+    write_ct_series(site / "in", 3, rows=64, cols=64)
+    colour = pydicom.dcmread(get_testdata_file("US1_UNCR.dcm") or get_testdata_file("SC_rgb.dcm"))
+    colour.save_as(site / "in/COLOUR", enforce_file_format=True)
+    sources = {}
+    for path in (site / "in").iterdir():
+        ds = pydicom.dcmread(path)
+        sources[float(ds.get("ImagePositionPatient", [0, 0, -1])[2])] = next(
+            pixels.iter_frames(ds)
+        )[1]
+
+    def published(target: float) -> list[tuple[float, pydicom.Dataset, np.ndarray]]:
+        config = write_site(
+            site,
+            f"[build]\nlossy = {{ psnr = {target} }}\n"
+            '[[cases]]\nslug = "q"\ntitle = "Q"\nsource = "in"\nburned_in = "allow"\n',
+        )
+        assert build(load_config(config), workers=1).published
+        rows = []
+        for path in sorted((site / "public").glob("dicom/**/*.dcm")):
+            ds = pydicom.dcmread(path)
+            z = float(ds.get("ImagePositionPatient", [0, 0, -1])[2])
+            rows.append((z, ds, ds.pixel_array))
+        return rows
+
+    from pydicom.encaps import generate_frames
+
+    chosen = []
+    for z, ds, decoded in published(45.0):
+        if ds.SamplesPerPixel == 3:  # JPEG reaches 37 dB at best on it: it stays lossless
+            assert ds.file_meta.TransferSyntaxUID == pixels.TS_HTJ2K_LOSSLESS
+            assert np.array_equal(decoded, next(pixels.iter_frames(colour))[1])
+            continue
+        source = sources[z]
+        assert ds.file_meta.TransferSyntaxUID == pixels.TS_HTJ2K
+        assert ds.LossyImageCompression == "01"
+        assert quality.psnr(source, decoded) >= 45.0
+        # the codestream is the one of the lowest ladder quality that reaches the target
+        layout = pixels.output_layout(ds)
+        best = None
+        for q in quality.LADDER:
+            data, ts = pixels.encode_frame(source, layout, pixels.FrameCodec("htj2k", q))
+            if quality.psnr(source, pixels.decode_frame(data, ts, layout)) < 45.0:
+                break
+            best = (q, data)
+        assert best is not None
+        (frame,) = generate_frames(ds.PixelData, number_of_frames=1)
+        assert frame.rstrip(b"\0") == best[1].rstrip(b"\0"), best[0]
+        chosen.append(best[0])
+    assert len(chosen) == 3 and max(chosen) < 95, chosen  # lossy, below the top quality
+    for _, ds, _ in published(100.0):  # only lossless reaches it
+        assert ds.file_meta.TransferSyntaxUID == pixels.TS_HTJ2K_LOSSLESS
+        assert ds.get("LossyImageCompression") != "01"
