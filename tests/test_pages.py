@@ -433,10 +433,13 @@ def test_a_huge_case_text_gives_a_bounded_search_entry() -> None:
     assert text.count("rare") == 1
 
 
-def test_the_case_zip_made_in_the_browser(tmp_path: Path, browser: Any) -> None:
+@pytest.mark.parametrize("zip64", [False, True])
+def test_the_case_zip_made_in_the_browser(tmp_path: Path, browser: Any, zip64: bool) -> None:
     """[build] zips = "browser": no zip is published (the Part 10 bytes are there once); the
     case page's button fetches the case's Part 10 files and saves them as one zip, the same
-    names and bytes as sitegen's own zip of them."""
+    names and bytes as sitegen's own zip of them. With the limits of the classic fields
+    lowered (a file over 1,000 bytes, more than 2 files), every zip64 record is written, and
+    Python's zipfile reads it back the same."""
     import zipfile
 
     from dicomgen import write_ct_series
@@ -461,6 +464,8 @@ def test_the_case_zip_made_in_the_browser(tmp_path: Path, browser: Any) -> None:
     with serving(out, plain=True) as url:
         context = browser.new_context(accept_downloads=True)
         context.add_init_script("delete window.showSaveFilePicker;")  # the in-memory path
+        if zip64:
+            context.add_init_script("window.sitegenZipLimits = { bytes: 1000, files: 2 };")
         page = context.new_page()
         page.goto(url + "cases/c/")
         button = page.locator("button[data-zip]")
@@ -476,3 +481,7 @@ def test_the_case_zip_made_in_the_browser(tmp_path: Path, browser: Any) -> None:
         assert zf.namelist() == [f["name"] for f in listing["files"]]
         for entry in listing["files"]:
             assert zf.read(entry["name"]) == (out / entry["url"]).read_bytes()
+        wide = [info for info in zf.infolist() if info.extra[:2] == b"\x01\x00"]
+        assert len(wide) == (4 if zip64 else 0)  # every entry: its size and offset
+    data = saved.read_bytes()
+    assert (b"PK\x06\x06" in data and b"PK\x06\x07" in data) == zip64  # end record, locator
