@@ -309,7 +309,7 @@ def _build_into(
         report.errors += resolved.errors
         options += f" resolved={resolved.signature}"
         # the slices stack reduction leaves out: de-identified only, no pixel work
-        jobs, reduced, left_out = plan_stacks(site, resolved.jobs, uid_memo)
+        jobs, reduced, left_out = plan_stacks(site, resolved.jobs, uid_memo, report.warnings)
         uid_memo.save()
         detail.append(f"{len(jobs)} files" + resolved.summary())
     if report.errors:

@@ -122,6 +122,7 @@ class Case:
     masks: tuple[Mask, ...] = ()
     study_description: str = ""
     stack_every: int = 1  # publish every Nth slice of each series (stack = { every = N })
+    stack_slab: int = 1  # or the mean of each N slices (stack = { slab = N })
 
     def is_sample(self) -> bool:
         return self.source.startswith("sample:")
@@ -489,11 +490,20 @@ def _case(
     auth = good.get("auth", {})
     _check_auth(auth, f"{prefix}auth", chk, root, source)
     stack = good.get("stack", {})
-    every = stack.get("every", 1)
-    if set(stack) - {"every"} or isinstance(every, bool) or not isinstance(every, int):
-        chk.add(f"{prefix}stack", "must be { every = N }: publish every Nth slice (N >= 1)")
-    elif not 1 <= every <= 100:
-        chk.add(f"{prefix}stack.every", f"{every} must be from 1 (every slice) to 100")
+    every, slab = stack.get("every", 1), stack.get("slab", 1)
+    if (
+        len(stack) > 1
+        or set(stack) - {"every", "slab"}
+        or any(isinstance(n, bool) or not isinstance(n, int) for n in (every, slab))
+    ):
+        chk.add(
+            f"{prefix}stack",
+            "must be { every = N } (every Nth slice) or { slab = N } (the mean of each N)",
+        )
+    else:
+        for key, n in (("every", every), ("slab", slab)):
+            if not 1 <= n <= 100:
+                chk.add(f"{prefix}stack.{key}", f"{n} must be from 1 (every slice) to 100")
     if len(chk.problems) != n_before or slug is None or source is None:
         return None
     label = _label(file)
@@ -514,7 +524,8 @@ def _case(
         burned_in=burned,
         masks=masks,
         study_description=good.get("study_description", ""),
-        stack_every=every,
+        stack_every=every if isinstance(every, int) else 1,
+        stack_slab=slab if isinstance(slab, int) else 1,
     )
 
 

@@ -59,7 +59,7 @@ class Resolved:
         return text + (f", own copies for {', '.join(self.copies)}" if self.copies else "")
 
 
-def _identity(item: SourceItem) -> str:
+def identity(item: SourceItem) -> str:
     """What the remembered UIDs of an input are valid for."""
     if item.kind == "file":
         st = os.stat(item.location)
@@ -106,7 +106,7 @@ class UidMemo:
 
     @staticmethod
     def _key(item: SourceItem, deid: Deidentifier | None) -> str:
-        key = _identity(item)
+        key = identity(item)
         if deid is not None:  # the memo is valid for one key only
             key += ":" + deid.map_uid("1.2.3.4.5.sitegen-uid-memo")
         return key

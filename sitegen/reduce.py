@@ -20,7 +20,7 @@ from collections import defaultdict
 from pathlib import Path
 
 from .config import Site
-from .identify import Jobs, UidMemo
+from .identify import Jobs, UidMemo, identity
 from .model import Instance, sort_instances
 
 SeriesKey = tuple[str, str, str]  # case, study UID, series UID (as published)
@@ -49,10 +49,16 @@ def _every(site: Site) -> dict[str, int]:
     return {case.slug: case.stack_every for case in site.cases if case.stack_every > 1}
 
 
-def plan_stacks(site: Site, jobs: Jobs, memo: UidMemo) -> tuple[Jobs, set[SeriesKey], int]:
+def plan_stacks(
+    site: Site, jobs: Jobs, memo: UidMemo, warnings: list[str] | None = None
+) -> tuple[Jobs, set[SeriesKey], int]:
     """The jobs with those of the slices left out made de-identify-only, the series so
-    reduced, and how many slices were left out. `memo` holds the headers identify read."""
-    every = _every(site)
+    reduced, and how many slices were left out. `memo` holds the headers identify read.
+    For slabs (stack = { slab = N }) the first slice of each N is given the others: its
+    worker publishes their mean (slab.py); a series whose order the headers do not settle
+    cannot be averaged and is published whole (`warnings` says so)."""
+    slabs = {case.slug: case.stack_slab for case in site.cases if case.stack_slab > 1}
+    every = {**_every(site), **slabs}
     series: dict[SeriesKey, list[tuple[int, Instance]]] = defaultdict(list)
     unsettled: set[str | SeriesKey] = set()
     for n, (item, job) in enumerate(jobs):
@@ -81,15 +87,27 @@ def plan_stacks(site: Site, jobs: Jobs, memo: UidMemo) -> tuple[Jobs, set[Series
             continue
         reduced.add(key)
         index_of = {id(stand_in): n for n, stand_in in members}
-        for rank, stand_in in enumerate(sort_instances([m for _, m in members])):
-            if rank % every[key[0]] == 0:
-                continue
-            n = index_of[id(stand_in)]
-            item, job = out[n]
-            if id(job) not in only_deid:
-                only_deid[id(job)] = dataclasses.replace(job, write=False)
-            out[n] = (item, only_deid[id(job)])  # type: ignore[assignment]
-            dropped += 1
+        ordered = [index_of[id(s)] for s in sort_instances([m for _, m in members])]
+        size = every[key[0]]
+        for start in range(0, len(ordered), size):
+            lead, *rest = ordered[start : start + size]
+            if key[0] in slabs and rest:
+                item, job = out[lead]
+                group = tuple((out[n][0], identity(out[n][0])) for n in rest)
+                out[lead] = (item, dataclasses.replace(job, slab=group))
+            for n in rest:
+                item, job = out[n]
+                if id(job) not in only_deid:
+                    only_deid[id(job)] = dataclasses.replace(job, write=False)
+                out[n] = (item, only_deid[id(job)])  # type: ignore[assignment]
+                dropped += 1
+    if warnings is not None:
+        warnings += [
+            f'case "{k if isinstance(k, str) else k[0]}": a series whose slice order its '
+            "headers do not settle is published whole, not as slabs"
+            for k in sorted(unsettled, key=str)
+            if (k if isinstance(k, str) else k[0]) in slabs
+        ]
     return out, reduced, dropped
 
 

@@ -23,7 +23,7 @@ from pydicom.datadict import keyword_for_tag
 from pydicom.dataelem import convert_raw_data_element
 from pydicom.dataset import Dataset
 
-from . import limits, pixels, quality
+from . import limits, pixels, quality, slab
 from ._raw import MEMO_LIMIT, decoded_key, decoding_charset, undecoded_key
 from ._spool import Spool
 from .cache import entry_key, file_digest, write_entry
@@ -59,6 +59,9 @@ class Job:
     write: bool = True  # False: de-identify only, for `sitegen check`
     part10: bool = True  # also write the instance as a Part 10 file (downloads, OHIF)
     lossless_part10: bool = False  # lossy frames, lossless Part 10 files (encoded twice)
+    # stack = { slab = N }: the other slices of this input's slab, with their identities (the
+    # cache key changes with them); this input is published with the mean of their pixels
+    slab: tuple[tuple[SourceItem, str], ...] = ()
 
 
 @dataclass
@@ -270,6 +273,8 @@ def _run(item: SourceItem, job: Job, out: Outcome) -> None:
         if frame is None:
             lost.append((index, reason or ""))
             continue
+        if job.slab and not kept:
+            frame = _slab_frame(frame, ds, job, item, out)
         if read_text:
             read_text = False
             refusal, found = _text_in_pixels(frame, item.label, job, header_says, out)
@@ -352,6 +357,18 @@ def _run(item: SourceItem, job: Job, out: Outcome) -> None:
         part10=part10_differs if job.part10 else None,
     )
     out.bytes_out = sum(sizes)
+
+
+def _slab_frame(frame: np.ndarray, ds: Dataset, job: Job, item: SourceItem, out: Outcome) -> Any:
+    """The lead's frame averaged over its slab, and its dataset flagged as the slab; the
+    lead's own frame, with a warning, when the slab's slices do not match."""
+    members = [member.open_dataset() for member, _ in job.slab]
+    mean = slab.average(frame, ds, members)
+    if isinstance(mean, str):
+        out.warnings.append(f"{item.label}: not averaged with its slab: {mean}")
+        return frame
+    slab.flag(ds, members)
+    return mean
 
 
 def _plain(value: Any) -> Any:

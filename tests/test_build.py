@@ -336,6 +336,18 @@ def test_a_site_without_url_is_told_and_site_url_fixes_it(site_dir: Path) -> Non
     assert bad.exit_code == 2 and "--site-url" in bad.output
 
 
+def _count_encodes(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """One entry per frame encoded in this process (a build with workers=1)."""
+    from sitegen import pixels
+
+    encoded: list[int] = []
+    real_encode = pixels.encode_frame
+    monkeypatch.setattr(
+        pixels, "encode_frame", lambda *a, **k: encoded.append(1) or real_encode(*a, **k)
+    )
+    return encoded
+
+
 @pytest.mark.parametrize("settled", [True, False])
 def test_stack_every_nth_slice(
     site_dir: Path, settled: bool, monkeypatch: pytest.MonkeyPatch
@@ -347,20 +359,12 @@ def test_stack_every_nth_slice(
     chosen after the workers."""
     import pydicom
 
-    from sitegen import pixels as pixels_module
-
     paths = write_ct_series(site_dir / "ct", 9)
     if not settled:
         ds = pydicom.dcmread(paths[4])
         ds.ImagePositionPatient = list(ds.ImagePositionPatient)[:2]
         ds.save_as(paths[4])
-    encoded: list[int] = []
-    real_encode = pixels_module.encode_frame
-    monkeypatch.setattr(
-        pixels_module,
-        "encode_frame",
-        lambda *a, **k: encoded.append(1) or real_encode(*a, **k),
-    )
+    encoded = _count_encodes(monkeypatch)
     config = write_site(
         site_dir,
         '[build]\nframes = "raw"\n[[cases]]\nslug = "c"\ntitle = "C"\nsource = "ct"\n'
@@ -378,7 +382,8 @@ def test_stack_every_nth_slice(
     # the same slices as when they are chosen after the workers, from what they published
     import sitegen.build as build_module
 
-    monkeypatch.setattr(build_module, "plan_stacks", lambda site, jobs, memo: (jobs, set(), 0))
+    unplanned = lambda site, jobs, memo, warnings=None: (jobs, set(), 0)  # noqa: E731
+    monkeypatch.setattr(build_module, "plan_stacks", unplanned)
     after = site_dir / "after"
     assert build(load_config(config), out_dir=after, workers=1).instances == 3
     (late,) = after.glob("dicomweb/studies/*/series/*/metadata")
@@ -397,3 +402,47 @@ def test_stack_every_nth_slice(
     with pytest.raises(ConfigError) as info:
         load_config(config)
     assert "stack.every" in str(info.value.problems)
+    for bad, key in (("every = 2, slab = 2", "stack"), ("slab = 0", "stack.slab")):
+        config.write_text(config.read_text().replace("every = 0", bad))
+        with pytest.raises(ConfigError) as info:
+            load_config(config)
+        assert key in {p.key.split("].", 1)[-1] for p in info.value.problems}, info.value.problems
+        config.write_text(config.read_text().replace(bad, "every = 0"))
+
+
+def test_stack_slabs_average_each_n_slices(site_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`stack = { slab = 3 }`: a 9-slice series becomes 3 slabs, each the mean of 3
+    consecutive slices in display order (in modality values, stored with the first's
+    rescale), placed at their centre, 3x as thick, flagged DERIVED in the metadata and the
+    Part 10 file; the other slices are never encoded."""
+    import numpy as np
+    import pydicom
+
+    paths = write_ct_series(site_dir / "ct", 9)
+    inputs = sorted(
+        (pydicom.dcmread(p) for p in paths), key=lambda d: -float(d.ImagePositionPatient[2])
+    )
+    encoded = _count_encodes(monkeypatch)
+    config = write_site(
+        site_dir,
+        '[[cases]]\nslug = "c"\ntitle = "C"\nsource = "ct"\nstack = { slab = 3 }\n',
+    )
+    report = build(load_config(config), workers=1)
+    assert report.instances == 3 and len(encoded) == 3, report.warnings
+    published = sorted(
+        (pydicom.dcmread(p) for p in (site_dir / "public").glob("dicom/**/*.dcm")),
+        key=lambda d: -float(d.ImagePositionPatient[2]),
+    )
+    for k, ds in enumerate(published):
+        group = inputs[3 * k : 3 * k + 3]
+        hu = np.mean([g.pixel_array * float(g.RescaleSlope) + float(g.RescaleIntercept)
+                      for g in group], axis=0)  # fmt: skip
+        expected = np.rint((hu - float(group[0].RescaleIntercept)) / float(group[0].RescaleSlope))
+        assert np.array_equal(ds.pixel_array, expected.astype(ds.pixel_array.dtype))
+        centre = np.mean([float(g.ImagePositionPatient[2]) for g in group])
+        assert float(ds.ImagePositionPatient[2]) == pytest.approx(centre)
+        assert float(ds.SliceThickness) == pytest.approx(3 * 3.0)
+        assert ds.ImageType[0] == "DERIVED" and "mean of 3" in ds.DerivationDescription
+    (metadata,) = (site_dir / "public").glob("dicomweb/studies/*/series/*/metadata")
+    rows = json.loads(metadata.read_text())
+    assert all("mean of 3 consecutive" in r["00082111"]["Value"][0] for r in rows)
