@@ -255,4 +255,5 @@ def test_an_over_budget_site_is_told_the_setting_that_fits(tmp_path: Path) -> No
     assert fixes[0].startswith("[build] downloads = false leaves out")
     assert "31 files" in fixes[0] and "(the site: 10 files" in fixes[0]
     assert any('zips = "browser"' in f for f in fixes)
-    assert any("lossy" in f for f in fixes)
+    assert any("lossy" in f and "psnr" in f for f in fixes)
+    assert any("stack = { slab = 4 }" in f for f in fixes)
