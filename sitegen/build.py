@@ -408,7 +408,8 @@ def _build_into(
                     mine = [s for s in studies if s.case == case.slug]
                     _case_zip(cache, tmp, case.slug, mine, site.build.zips)
         detail.append(
-            f"{len(studies)} studies" + (f", {dropped} slices left out (stack)" if dropped else "")
+            f"{len(studies)} stud{'y' if len(studies) == 1 else 'ies'}"
+            + (f", {dropped} slices left out (stack)" if dropped else "")
         )
 
     with _stage(report, ui, "pages", None) as detail:

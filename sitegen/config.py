@@ -251,7 +251,8 @@ def load_config(path: str | Path) -> Site:
     config_file = Path(path).resolve()
     label = _label(config_file)
     if not config_file.is_file():
-        raise ConfigError([Problem(label, "", "no such file")])
+        hint = "no such file (sitegen new FOLDER makes a site to start from)"
+        raise ConfigError([Problem(label, "", hint)])
     try:
         data = tomllib.loads(config_file.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:

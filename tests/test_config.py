@@ -124,3 +124,10 @@ def test_lossy_psnr_target_is_read(site_dir: Path) -> None:
     )
     build = load_config(config).build
     assert build.lossy is None and build.lossy_psnr == 55.0
+
+
+def test_a_missing_site_toml_points_at_sitegen_new(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as info:
+        load_config(tmp_path / "site.toml")
+    (problem,) = info.value.problems
+    assert "no such file" in problem.message and "sitegen new" in problem.message
