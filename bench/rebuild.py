@@ -6,7 +6,9 @@ Writes 20 cases of mixed phantoms (CT series of 512x512 slices from the chest ph
 32-frame enhanced MR instances from the head phantom, each case its own study), then in one run
 measures: a full clean build; a no-op rebuild; a rebuild after editing one case's text; a
 rebuild after adding one series to one case. Prints the times and their ratio to the full
-build. Goals: no-op <= 3 %, text edit <= 5 %.
+build. Goals: no-op <= 3 %, text edit <= 5 %. Then whole processes, as a user runs them
+(median of 5, against a bare interpreter's start in the same run): `sitegen --version` and
+a no-op `sitegen build -q`.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -64,6 +68,16 @@ def timed(config: Path, workers: int, clean: bool = False) -> tuple[float, Build
     return time.perf_counter() - t0, report
 
 
+def process_seconds(command: list[str], runs: int = 5) -> float:
+    """Median wall seconds of a whole process."""
+    times = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        subprocess.run(command, check=True, capture_output=True)
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--cases", type=int, default=20)
@@ -98,6 +112,13 @@ def main(argv: list[str] | None = None) -> None:
             print(f"{name:28}{seconds:9.2f}{share:>9}{r.cached:8}{diff:15}")
         noop, edit = rows[1][1] / full, rows[2][1] / full
         print(f"goals: no-op <= 3% ({100 * noop:.1f}%), text edit <= 5% ({100 * edit:.1f}%)")
+        bare = process_seconds([sys.executable, "-c", "pass"])
+        command = [sys.executable, "-c", "from sitegen._entry import main; main()"]
+        version = process_seconds([*command, "--version"])
+        noop_process = process_seconds([*command, "build", "-q", "--config", str(config)], 3)
+        print(f"whole processes (bare interpreter {bare:.2f} s):")
+        print(f"  sitegen --version   {version:.2f} s  goal < 0.15 s (+{version - bare:.2f} s)")
+        print(f"  no-op sitegen build {noop_process:.2f} s  goal < 0.3 s")
     finally:
         if not args.keep:
             shutil.rmtree(root, ignore_errors=True)

@@ -243,10 +243,17 @@ def test_cli_report_and_json(site_dir: Path) -> None:
 
 
 def test_version() -> None:
+    """The entry point answers --version as click does, without importing the pipeline."""
     from sitegen import __version__
 
     result = CliRunner().invoke(main, ["--version"])
     assert result.exit_code == 0 and __version__ in result.output
+    script = (
+        "import sys; sys.argv = ['sitegen', '--version']; from sitegen._entry import main; "
+        "main(); print(sorted(m for m in ('pydicom', 'numpy', 'click') if m in sys.modules))"
+    )
+    fast = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert fast.stdout == result.output + "[]\n", fast
 
 
 def test_new_scaffold_builds(tmp_path: Path) -> None:
