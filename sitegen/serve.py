@@ -16,6 +16,7 @@ import functools
 import io
 import os
 import re
+import sys
 import threading
 from collections.abc import Callable
 from http import HTTPStatus
@@ -278,6 +279,16 @@ class Handler(SimpleHTTPRequestHandler):
         pass
 
 
+class _Server(ThreadingHTTPServer):
+    """A tab that navigates away mid-response closes its connection: that is no error to
+    print a traceback for (socketserver prints one for every exception in a handler)."""
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        if isinstance(sys.exc_info()[1], ConnectionError):  # broken pipe, reset, aborted
+            return
+        super().handle_error(request, client_address)
+
+
 def make_server(
     root: Path,
     port: int = 8000,
@@ -290,7 +301,7 @@ def make_server(
     attrs = {"base_url": base_url, "reloader": reloader, "rules": HeaderRules(Path(root))}
     handler_class = type("SiteHandler", (Handler,), attrs)
     handler = functools.partial(handler_class, directory=str(root))
-    server = ThreadingHTTPServer((host, port), handler)
+    server = _Server((host, port), handler)
     server.daemon_threads = True  # open long-polls never hold up Ctrl-C
     return server
 

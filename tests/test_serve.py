@@ -239,3 +239,35 @@ def test_a_rebuild_refused_by_the_lock_is_tried_again(tmp_path: Path) -> None:
     watcher.join(10)
     assert tries[0] is None and tries[-1] is True
     assert "Busy" in (out / "index.html").read_text(encoding="utf-8")
+
+
+def test_a_tab_closing_mid_response_prints_no_traceback(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A real client that asks for a large file and resets the connection at once: the
+    server's write fails (broken pipe or reset) and nothing is printed; another error in a
+    handler still is."""
+    import socket
+    import struct
+
+    (tmp_path / "big.bin").write_bytes(os.urandom(16 << 20))
+    server = make_server(tmp_path, port=0)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        for _ in range(3):
+            client = socket.create_connection(server.server_address)
+            client.sendall(b"GET /big.bin HTTP/1.1\r\nHost: x\r\n\r\n")
+            client.recv(1024)  # the response has started
+            client.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            client.close()  # RST: the server's next writes fail
+        time.sleep(1.0)
+        assert "Traceback" not in capsys.readouterr().err
+        try:
+            raise ValueError("a real bug")
+        except ValueError:
+            server.handle_error(None, ("127.0.0.1", 1))
+        assert "ValueError: a real bug" in capsys.readouterr().err
+    finally:
+        server.shutdown()
+        server.server_close()
