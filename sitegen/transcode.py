@@ -361,8 +361,19 @@ def _run(item: SourceItem, job: Job, out: Outcome) -> None:
 
 def _slab_frame(frame: np.ndarray, ds: Dataset, job: Job, item: SourceItem, out: Outcome) -> Any:
     """The lead's frame averaged over its slab, and its dataset flagged as the slab; the
-    lead's own frame, with a warning, when the slab's slices do not match."""
+    lead's own frame, with a warning, when the slab's slices do not match, or when one of
+    them may hold burned-in text (or is refused): its pixels are not the lead's to publish,
+    and the text check reads the lead's frame only."""
     members = [member.open_dataset() for member, _ in job.slab]
+    for (member, _), member_ds in zip(job.slab, members, strict=True):
+        reason = refuse_reason(member_ds) or (
+            burned_in_reason(member_ds) if job.burned_in != "allow" else None
+        )
+        if reason:
+            out.warnings.append(
+                f"{item.label}: not averaged with its slab: {member.label}: {reason}"
+            )
+            return frame
     mean = slab.average(frame, ds, members)
     if isinstance(mean, str):
         out.warnings.append(f"{item.label}: not averaged with its slab: {mean}")

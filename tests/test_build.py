@@ -453,3 +453,39 @@ def test_stack_slabs_average_each_n_slices(site_dir: Path, monkeypatch: pytest.M
     (metadata,) = (site_dir / "public").glob("dicomweb/studies/*/series/*/metadata")
     rows = json.loads(metadata.read_text())
     assert all("mean of 3 consecutive" in r["00082111"]["Value"][0] for r in rows)
+
+
+def test_a_slab_with_a_slice_marked_burned_in_is_not_averaged(site_dir: Path) -> None:
+    """One slice of a slab says BurnedInAnnotation YES: it is refused as always, and its
+    pixels do not reach the published slab (the text check reads the lead's frame only):
+    that slab is published as its first slice alone, with a warning; the others average."""
+    import numpy as np
+    import pydicom
+
+    paths = write_ct_series(site_dir / "ct", 9)
+    inputs = sorted(
+        (pydicom.dcmread(p) for p in paths), key=lambda d: -float(d.ImagePositionPatient[2])
+    )
+    marked = inputs[4]  # the middle slice of the second slab
+    marked.BurnedInAnnotation = "YES"
+    marked.save_as(marked.filename)
+    config = write_site(
+        site_dir,
+        '[[cases]]\nslug = "c"\ntitle = "C"\nsource = "ct"\nstack = { slab = 3 }\n',
+    )
+    report = build(load_config(config), workers=1)
+    assert report.instances == 3, report.errors
+    assert any("refused: BurnedInAnnotation is YES" in w for w in report.warnings)
+    (warning,) = [w for w in report.warnings if "not averaged with its slab" in w]
+    assert "BurnedInAnnotation is YES" in warning
+    published = sorted(
+        (pydicom.dcmread(p) for p in (site_dir / "public").glob("dicom/**/*.dcm")),
+        key=lambda d: -float(d.ImagePositionPatient[2]),
+    )
+    assert np.array_equal(published[1].pixel_array, inputs[3].pixel_array)  # the lead alone
+    assert "DerivationDescription" not in published[1]
+    assert [("mean of 3" in d.get("DerivationDescription", "")) for d in published] == [
+        True,
+        False,
+        True,
+    ]
