@@ -266,8 +266,7 @@ def plan(
             masks=tuple((m.series, m.rect) for m in case.masks),
             write=write,
             part10=site.build.downloads,
-            lossless_part10=site.build.lossless_downloads
-            and codec != pixels.FrameCodec(codec.name),
+            lossless_part10=site.build.lossless_downloads and site.build.is_lossy,
         )
         jobs += [(item, job) for item in scan.items]
     return jobs
@@ -682,8 +681,9 @@ def _screen(
     metadata_hits: list[list[Hit]] = []
 
     def metadata() -> None:
-        items = [(f"metadata of {i.source}", i.metadata) for i in instances]
-        metadata_hits.extend(sweep.metadata(items, json_bytes) if not known else [])
+        if not known:
+            items = [(f"metadata of {i.source}", i.metadata) for i in instances]
+            metadata_hits.extend(sweep.metadata(items, json_bytes))
 
     file_hits = sweep.instances(groups, tmp, team, metadata)
     refused: set[int] = set()

@@ -77,6 +77,10 @@ class BuildSettings:
     lossless_downloads: bool = False  # with lossy frames: the Part 10 files stay lossless
     zips: str = "files"  # case zips as files ("files") or made in the browser ("browser")
 
+    @property
+    def is_lossy(self) -> bool:
+        return self.lossy is not None or self.lossy_psnr is not None
+
 
 @dataclass(frozen=True)
 class DeidSettings:
@@ -525,8 +529,8 @@ def _case(
         burned_in=burned,
         masks=masks,
         study_description=good.get("study_description", ""),
-        stack_every=every if isinstance(every, int) else 1,
-        stack_slab=slab if isinstance(slab, int) else 1,
+        stack_every=every,
+        stack_slab=slab,
     )
 
 

@@ -100,7 +100,7 @@ def data_source(site: Site) -> str:
     if not site.build.downloads:
         return "dicomweb"
     if choice == "auto":
-        raw = site.build.frames == "raw" and site.build.lossy is None and not site.build.lossy_psnr
+        raw = site.build.frames == "raw" and not site.build.is_lossy
         return "dicomweb" if raw else "dicomjson"
     return choice
 

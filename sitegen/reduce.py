@@ -22,6 +22,7 @@ from pathlib import Path
 from .config import Site
 from .identify import Jobs, UidMemo, identity
 from .model import Instance, sort_instances
+from .transcode import Job
 
 SeriesKey = tuple[str, str, str]  # case, study UID, series UID (as published)
 
@@ -81,7 +82,7 @@ def plan_stacks(
     out = list(jobs)
     reduced: set[SeriesKey] = set()
     dropped = 0
-    only_deid: dict[int, object] = {}
+    only_deid: dict[int, Job] = {}
     for key, members in series.items():
         if key in unsettled or key[0] in unsettled:
             continue
@@ -99,14 +100,14 @@ def plan_stacks(
                 item, job = out[n]
                 if id(job) not in only_deid:
                     only_deid[id(job)] = dataclasses.replace(job, write=False)
-                out[n] = (item, only_deid[id(job)])  # type: ignore[assignment]
+                out[n] = (item, only_deid[id(job)])
                 dropped += 1
     if warnings is not None:
+        cases = sorted({k if isinstance(k, str) else k[0] for k in unsettled} & set(slabs))
         warnings += [
-            f'case "{k if isinstance(k, str) else k[0]}": a series whose slice order its '
-            "headers do not settle is published whole, not as slabs"
-            for k in sorted(unsettled, key=str)
-            if (k if isinstance(k, str) else k[0]) in slabs
+            f'case "{case}": a series whose slice order its headers do not settle is published '
+            "whole, not as slabs"
+            for case in cases
         ]
     return out, reduced, dropped
 

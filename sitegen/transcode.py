@@ -22,6 +22,7 @@ import pydicom
 from pydicom.datadict import keyword_for_tag
 from pydicom.dataelem import convert_raw_data_element
 from pydicom.dataset import Dataset
+from pydicom.multival import MultiValue
 
 from . import limits, pixels, quality, slab
 from ._raw import MEMO_LIMIT, decoded_key, decoding_charset, undecoded_key
@@ -386,7 +387,7 @@ def _plain(value: Any) -> Any:
     """An element value as plain data (the outcome is marshalled into the cache)."""
     if value is None or isinstance(value, int | float):
         return value
-    if isinstance(value, list | tuple) or hasattr(value, "__iter__") and not isinstance(value, str):
+    if isinstance(value, MultiValue | list | tuple):
         return [_plain(v) for v in value]
     return str(value)
 

@@ -373,7 +373,7 @@ class Sweeper:
             if (
                 after.isdigit()
                 or after == "."
-                or inner[-1:].lower().decode("latin-1") in (self._last_bytes)
+                or inner[-1:].lower().decode("latin-1") in self._last_bytes
             ):
                 return -1
         return at
