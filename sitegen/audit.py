@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 from .cache import file_digest
 from .deid import Canary, Sweeper, without_published_dates
-from .deid._canary import mask
+from .deid._canary import mask, one_per_value
 from .deid._options import OPTION_CODES, PROFILE_CODE
 from .deid._sweep import Hit
 from .pages import STATIC, own_text
@@ -76,7 +76,7 @@ def split_canaries(
     """(for data files, for pages): one canary per value, less a date the site publishes
     (another patient's shifted date), less those that occur as words in sitegen's fixed text
     of that kind of file."""
-    unique = without_published_dates(list({c.value: c for c in canaries}.values()), metadata)
+    unique = without_published_dates(one_per_value(canaries), metadata)
     if not unique:
         return [], []
     sweeper = sweeper_for(unique)

@@ -43,7 +43,7 @@ if TYPE_CHECKING:  # transcode writes entries through this module: no import cyc
     from .deid import Canary
     from .transcode import Job, Outcome
 
-CACHE_FORMAT = 7
+CACHE_FORMAT = 8
 _RECORD_VERSION = f"{CACHE_FORMAT} {sys.version_info[:2]} {marshal.version}"
 
 
@@ -108,15 +108,17 @@ def plain(value: Any) -> Any:
 
 
 def outcome_record(outcome: Outcome) -> bytes:
-    """An outcome as marshalled plain data. Canaries are kept once per value (the last of
-    each, in the order of first occurrence): the build's sweep keeps exactly those."""
+    """An outcome as marshalled plain data. Canaries are kept once per value
+    (`one_per_value`, as the build's sweep keeps them)."""
+    from .deid._canary import one_per_value
+
     values: list[Any] = []
     for f in fields(outcome):
         value = getattr(outcome, f.name)
         if f.name == "instance" and value is not None:
             value = tuple(getattr(value, g.name) for g in fields(value))
         elif f.name == "canaries":
-            unique = {c.value: c for c in value}.values()
+            unique = one_per_value(value)
             value = [(c.value, c.attribute, c.source, c.word) for c in unique]
         values.append(value)
     return marshal.dumps((_RECORD_VERSION, plain(tuple(values))))

@@ -231,3 +231,23 @@ def test_the_screen_in_worker_processes_finds_what_it_finds_here(tmp_path: Path)
     assert values(found[7]) == {"Sankt Elsewhere Klinikum"}
     assert there.covered == here.covered == 10  # every clean frame, proved inside its file
     assert there.clean == here.clean
+
+
+def test_what_is_found_does_not_depend_on_the_order_workers_finished_in() -> None:
+    """A value can be both a whole value of one file and a word of another's free text (a
+    word counts inside a word only as a whole word): the build keeps the stricter canary, and
+    the sweep finds the same whichever order the workers' canaries came in."""
+    from sitegen.audit import split_canaries
+
+    whole = Canary("Harrowgate", "(0010,0010) PatientName", "b.dcm")
+    word = Canary("Harrowgate", "(0032,4000) StudyComments", "a.dcm", word=True)
+    text = b"seen at the Harrowgateshire clinic"
+    assert values(Sweeper([word]).scan_bytes(text, "x")) == set()  # a word: whole words only
+    found = []
+    for order in ([whole, word], [word, whole]):
+        data, _ = split_canaries(order, [])
+        assert data == [whole]
+        found.append(values(Sweeper(data).scan_bytes(text, "x")))
+        # and a sweeper handed both, either way round, keeps the stricter
+        assert values(Sweeper(order).scan_bytes(text, "x")) == {"Harrowgate"}
+    assert found == [{"Harrowgate"}, {"Harrowgate"}]

@@ -241,6 +241,16 @@ def make_canaries(
     return canaries
 
 
+def one_per_value(canaries: Iterable[Canary]) -> list[Canary]:
+    """One canary per value, sorted, the same whatever order the workers finished in: of a
+    value's canaries the strictest (a whole value, found inside words too, over a word of
+    free text), then the first by source and attribute."""
+    best: dict[str, Canary] = {}
+    for c in sorted(canaries, key=lambda c: (c.word, c.source, c.attribute)):
+        best.setdefault(c.value, c)
+    return [best[value] for value in sorted(best)]
+
+
 # Folder/file names that say nothing about the patient.
 _COMMON_PATH_WORDS: frozenset[str] = frozenset(
     {

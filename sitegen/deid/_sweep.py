@@ -181,7 +181,9 @@ class Sweeper:
         seen: set[str] = set()
         self._short: dict[str, Canary] = {}  # whole words of 2-3 letters, in text only
         self._digits: dict[str, Canary] = {}  # identifiers digits-only, unpadded
-        for canary in canaries:
+        # a whole value before a word of free text: of two that make one pattern, the first
+        # is kept, and it must not depend on the order the canaries came in
+        for canary in sorted(canaries, key=lambda c: c.word):
             # a copy of a long value holds its start: the automaton's size stays bounded
             # whatever a hostile input's values hold (kilobytes of random text each)
             value = canary.value.strip()[:MAX_PATTERN_CHARS]
