@@ -28,6 +28,7 @@ from .deid import Canary, Deidentifier, Hit, load_or_create_key, value_canaries
 from .hosts import write_host_files
 from .model import Instance, Study, group
 from .ohif import OhifError, install_ohif, ohif_study_url
+from .packs import write_packs
 from .pages import write_pages
 from .pool import Workers, run_jobs
 from .reduce import plan_stacks, reduce_stacks
@@ -332,6 +333,8 @@ def _build_into(
     carry = cache.from_instances(out, published) if memo is not None else {}
     if cache.last.refused:  # that build left instances out: make the tree anew
         carry = {}
+    if site.build.pack:  # the published tree has no frame files to draw the cards from
+        carry = {}
 
     instances: list[Instance] = []
     files_of: dict[int, list[str]] = {}  # id(instance) -> what its worker wrote
@@ -429,6 +432,12 @@ def _build_into(
                 "(set url, or build with --site-url https://...)"
             )
         detail.append(f"{len(site.cases) + 1} pages, viewer, host files")
+
+    if site.build.pack:
+        with _stage(report, ui, "pack", None) as detail:
+            written = write_packs(studies, tmp, site.build.pack)
+            frames = sum(i.frames for s in studies for i in s.instances)
+            detail.append(f"{frames} frames in {written} files of at most {site.build.pack} MiB")
 
     report.cases = len({s.case for s in studies})
     report.studies = len(studies)
@@ -713,7 +722,7 @@ def write_manifests(site: Site, studies: list[Study], out: Path) -> list[str]:
     for case in site.cases:
         mine = [s for s in studies if s.case == case.slug]
         with faults.contained(warnings, case.file, f"data/cases/{case.slug}.json"):
-            manifest = case_manifest(case, mine, ohif)
+            manifest = case_manifest(case, mine, ohif, site.build.pack)
             (folder / f"{case.slug}.json").write_bytes(json_bytes(manifest))
     return warnings
 

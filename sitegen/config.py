@@ -56,6 +56,9 @@ class ConfigError(Exception):
         super().__init__(f"{', '.join(files)} has {n} problem{'s' if n != 1 else ''}")
 
 
+MAX_PACK_MIB = 20  # [build] pack: under Cloudflare Pages' 25 MiB per file
+
+
 @dataclass(frozen=True)
 class SiteSettings:
     title: str
@@ -76,6 +79,7 @@ class BuildSettings:
     downloads: bool = True  # Part 10 files under dicom/ and a zip per case under downloads/
     lossless_downloads: bool = False  # with lossy frames: the Part 10 files stay lossless
     zips: str = "files"  # case zips as files ("files") or made in the browser ("browser")
+    pack: int = 0  # MiB: a series' frames in files of at most this size (0: a file per frame)
 
     @property
     def is_lossy(self) -> bool:
@@ -178,6 +182,7 @@ SECTIONS: dict[str, dict[str, tuple[tuple[type, ...], str]]] = {
         "downloads": _BOOL,
         "lossless_downloads": _BOOL,
         "zips": _STR,
+        "pack": _INT,
     },
     "deid": {
         "enabled": _BOOL,
@@ -290,6 +295,19 @@ def parse_config(data: dict[str, Any], config_file: Path) -> Site:
     build = _build_settings(sections["build"], chk)
     deid = _deid_settings(sections["deid"], chk)
     ohif = _ohif_settings(sections["ohif"], chk, root)
+    if build.pack and ohif.enabled:  # packed: OHIF has no frame files, only Part 10 files
+        if not build.downloads:
+            chk.add(
+                "build.pack",
+                "with [ohif] enabled needs [build] downloads = true: OHIF "
+                "reads the pixels from the Part 10 files when the frames are packed",
+            )
+        elif ohif.data_source == "dicomweb":
+            chk.add(
+                "ohif.data_source",
+                '"dicomweb" finds no frame files when [build] pack is '
+                'set: use "auto" (OHIF opens the Part 10 files over DICOM JSON)',
+            )
 
     raw_cases = data.get("cases", [])
     if not isinstance(raw_cases, list):
@@ -394,6 +412,10 @@ def _build_settings(raw: dict[str, Any], chk: _Checker) -> BuildSettings:
     zips = raw.get("zips", "files")
     if zips not in ("files", "browser"):
         chk.add("build.zips", f'"{zips}" must be "files" or "browser"')
+    pack = raw.get("pack", 0)
+    if not 0 <= pack <= MAX_PACK_MIB:
+        chk.add("build.pack", f"{pack} must be 0 (a file per frame) or 1 to {MAX_PACK_MIB} (MiB)")
+        pack = 0
     return BuildSettings(
         workers=workers,
         frames=frames,
@@ -402,6 +424,7 @@ def _build_settings(raw: dict[str, Any], chk: _Checker) -> BuildSettings:
         downloads=raw.get("downloads", True),
         lossless_downloads=raw.get("lossless_downloads", False),
         zips=zips,
+        pack=pack,
     )
 
 

@@ -6,6 +6,7 @@ Limits are the hosts' published ones (ARCHITECTURE.md section 7). A limit exceed
 
 from __future__ import annotations
 
+import math
 import os
 from collections import Counter
 from collections.abc import Callable
@@ -13,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .hosts import parse_headers
-from .model import is_frame_file
+from .model import is_frame_file, is_pack_file
 
 MIB = 1024 * 1024
 GB = 1000**3
@@ -58,6 +59,12 @@ NO_HEADERS = (
     "too (larger). Pages still carry their Content-Security-Policy as a <meta> tag; CORS: "
     "{cors}."
 )
+PACKED = (
+    "The frames are packed ([build] pack): sitegen's viewer reads them on every host; OHIF's "
+    "study list (its DICOMweb source) finds no frame files and shows studies without images. "
+    'The case pages\' "Open in OHIF" links open studies over DICOM JSON and the Part 10 files, '
+    "and work."
+)
 CORS_NOTE = {  # the hosts that cannot set headers at all, and how they answer CORS
     "github-pages": "GitHub Pages allows any origin",
     "surge": "the CORS file allows any origin",
@@ -95,6 +102,9 @@ class TreeStats:
     frame_syntaxes: Counter[str] = field(default_factory=Counter)
     folder_files: Counter[str] = field(default_factory=Counter)  # by top-level folder
     folder_bytes: Counter[str] = field(default_factory=Counter)
+    frame_bytes: Counter[str] = field(default_factory=Counter)  # frame files' bytes by series
+    frame_files: int = 0
+    packs: int = 0  # pack files ([build] pack)
 
 
 @dataclass
@@ -121,6 +131,13 @@ def scan_tree(public: Path) -> TreeStats:
             stats.total_bytes += size
             stats.folder_files[top] += 1
             stats.folder_bytes[top] += size
+            if top == "dicomweb":
+                rel = os.path.relpath(os.path.join(folder, name), public).replace(os.sep, "/")
+                if is_frame_file(rel):
+                    stats.frame_files += 1
+                    stats.frame_bytes[rel.split("/instances/", 1)[0]] += size
+                elif is_pack_file(rel):
+                    stats.packs += 1
             if size > stats.largest[0]:
                 stats.largest = (size, os.path.relpath(os.path.join(folder, name), public))
     headers = public / "_headers"
@@ -181,6 +198,14 @@ def fixes(stats: TreeStats, host: Host) -> list[str]:
             "(the sample CT: 120 slices, 86.7 MB -> 30 slabs, 19.7 MB), or "
             "stack = { every = 2 } every 2nd slice"
         )
+    if over_files and stats.frame_files:
+        packs = sum(math.ceil(n / (4 * MIB)) for n in stats.frame_bytes.values())
+        found.append(
+            f"[build] pack = 4 puts each series' frames in files of at most 4 MiB: "
+            f"{stats.frame_files:,} frame files -> about {packs:,} (the site: about "
+            f"{stats.files - stats.frame_files + packs:,} files); sitegen's viewer reads them "
+            "on every host, OHIF's study list then shows no images (its case links still work)"
+        )
     big, path = stats.largest
     if host.max_file_bytes is not None and big > host.max_file_bytes:
         if path.startswith("downloads/"):
@@ -235,6 +260,8 @@ def audit(public: Path, host_name: str, stats: TreeStats | None = None) -> HostR
                 label=host.label, syntaxes=", ".join(compressed), cors=CORS_NOTE[host.name]
             )
         )
+    if stats.packs and (public / "ohif").is_dir():
+        report.notes.append(PACKED)
     if host.headers and stats.header_rules is None:
         report.warnings.append("no _headers file: rebuild with this sitegen version")
     report.notes += NOTES[host.name]

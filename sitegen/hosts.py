@@ -156,6 +156,8 @@ def headers_rules(
         from .ohif import ohif_headers
 
         rules += ohif_headers(b, site.ohif.oidc)
+    if site.build.pack:  # no frame files: the packs are plain bytes to the host
+        return rules, []
     frame_types, warnings = frame_type_rules(studies, b, MAX_RULES - len(rules) - 1)
     if len(frame_types) == 1 and frame_types[0][0] == b + FRAMES:
         rules.append((b + FRAMES, {**frame_types[0][1], "Cache-Control": IMMUTABLE}))

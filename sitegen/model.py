@@ -33,6 +33,19 @@ def is_frame_file(relative_path: str) -> bool:
     return bool(FRAME_FILE_RE.search(relative_path))
 
 
+PACK_FILE_RE = re.compile(r"^dicomweb/studies/[0-9.]+/series/[0-9.]+/packs/[0-9]+$")
+
+
+def is_pack_file(relative_path: str) -> bool:
+    """A file of packed frames ([build] pack; see packs.py)."""
+    return bool(PACK_FILE_RE.search(relative_path))
+
+
+def pack_path(study_uid: str, series_uid: str, number: int) -> str:
+    """A series' pack file number `number` (from 1) below public/."""
+    return f"{series_dir(study_uid, series_uid)}/packs/{number}"
+
+
 def frame_path(study_uid: str, series_uid: str, sop_uid: str, number: int) -> str:
     """One frame's file below public/ (frames are numbered from 1, as in WADO-RS)."""
     return f"{series_dir(study_uid, series_uid)}/instances/{check_uid(sop_uid)}/frames/{number}"

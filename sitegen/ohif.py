@@ -95,10 +95,12 @@ def data_source(site: Site) -> str:
     "auto" cannot know the host, so it picks what works on every host: DICOMweb when the
     frames are uncompressed (no Content-Type needed), else DICOM JSON over the Part 10 files,
     which carry their transfer syntax. DICOMweb is also the only choice without Part 10 files
-    ([build] downloads = false)."""
+    ([build] downloads = false), DICOM JSON with packed frames (no frame files)."""
     choice = site.ohif.data_source
     if not site.build.downloads:
         return "dicomweb"
+    if site.build.pack:
+        return "dicomjson"
     if choice == "auto":
         raw = site.build.frames == "raw" and not site.build.is_lossy
         return "dicomweb" if raw else "dicomjson"
@@ -346,7 +348,8 @@ def _host_js(base_url: str) -> str:
     return (
         "// Written by sitegen: a host that sends no Content-Type for the frames (GitHub Pages,\n"
         "// Surge) leaves OHIF's DICOMweb source without their transfer syntax, and studies\n"
-        "// opened from this study list show as flat grey squares: say so on the list.\n"
+        "// opened from this study list show as flat grey squares; a site of packed frames\n"
+        "// has no frame files for it at all: say so on the list.\n"
         "(function () {\n"
         f"  var base = {_json.dumps(prefix(base_url))};\n"
         f"  var site = {_json.dumps(base_url)};\n"
@@ -367,17 +370,22 @@ def _host_js(base_url: str) -> str:
         "      });\n"
         "    });\n"
         "  }).then(function (response) {\n"
-        "    if (!response || !response.ok) return;\n"
+        "    if (!response) return;\n"
+        "    var packed = response.status === 404;  // [build] pack: no frame files\n"
+        "    if (!response.ok && !packed) return;\n"
         "    var type = response.headers.get('content-type') || '';\n"
-        "    if (type.indexOf('transfer-syntax=') !== -1) return;\n"
+        "    if (!packed && type.indexOf('transfer-syntax=') !== -1) return;\n"
         "    var note = document.createElement('div');\n"
         "    note.id = 'sitegen-host-note';\n"
         "    note.setAttribute('role', 'status');\n"
         "    note.style.cssText = 'position:fixed;left:0;right:0;bottom:0;z-index:10000;' +\n"
         "      'padding:10px 16px;background:#3b2f00;color:#fff;font:14px sans-serif';\n"
-        "    note.textContent = 'This host sends no Content-Type for the image frames: ' +\n"
-        "      'studies opened from this list show as grey squares. Open them from the ' +\n"
-        "      'case pages, whose links work on this host: ';\n"
+        "    note.textContent = (packed\n"
+        "      ? 'This site packs its image frames for its own viewer: studies opened ' +\n"
+        "        'from this list show no images. '\n"
+        "      : 'This host sends no Content-Type for the image frames: studies opened ' +\n"
+        "        'from this list show as grey squares. ') +\n"
+        "      'Open them from the case pages, whose links work on this host: ';\n"
         "    var link = document.createElement('a');\n"
         "    link.href = site;\n"
         "    link.textContent = 'all cases';\n"

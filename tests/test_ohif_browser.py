@@ -13,6 +13,7 @@ import json
 import re
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
@@ -188,17 +189,22 @@ class Handler(SimpleHTTPRequestHandler):
 @pytest.fixture
 def host(built: Site, request: pytest.FixtureRequest) -> Iterator[Host]:
     """A static host on 127.0.0.1 behaving like `request.param` ("netlify" or "github")."""
-    kind = request.param
+    with serve(built.out, request.param) as served:
+        yield served
+
+
+@contextmanager
+def serve(out: Path, kind: str) -> Iterator[Host]:
     log: list[tuple[int, str]] = []
     attrs = {
-        "root": built.out,
+        "root": out,
         "log": log,
         "headers_on": kind == "netlify",
         "rules": tuple(ohif.ohif_redirects(BASE)) if kind == "netlify" else (),
         "page_404": kind == "github",
     }
     handler = type("H", (Handler,), attrs)
-    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(handler, directory=str(built.out)))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(handler, directory=str(out)))
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
@@ -429,3 +435,48 @@ def test_the_study_list_says_when_its_studies_cannot_render(
             assert any("/frames/1" in p for _, p in host.requests)
     finally:
         context.close()
+
+
+def test_packed_frames_open_from_case_links_and_the_study_list_says_it_cannot(
+    browser: Any, tmp_path_factory: pytest.TempPathFactory, tmp_path: Path
+) -> None:
+    """[build] pack: no frame files. On a host without headers the case page's "Open in OHIF"
+    (DICOM JSON over the Part 10 files) shows slice 5 pixel for pixel; the study list, whose
+    DICOMweb source finds no frames, says so and links the case pages."""
+    root = tmp_path_factory.mktemp("ohif-packed") / "site"
+    write_ct_series(root / "cases/ct/dicom", 12, rows=SIZE, cols=SIZE)
+    config = root / "site.toml"
+    config.write_text(
+        f'[site]\ntitle = "Teaching"\nbase_url = "{BASE}"\n\n[build]\npack = 1\n\n'
+        "[ohif]\nenabled = true\n\n"
+        '[[cases]]\nslug = "ct"\ntitle = "Chest CT"\nsource = "cases/ct/dicom"\n'
+        "view = { series = 1, slice = 5 }\n",
+        encoding="utf-8",
+    )
+    site = load_config(config)
+    report = build(site, workers=1)
+    assert report.published, report.errors
+    out = site.out_path()
+    assert not list(out.glob("dicomweb/**/frames/*")) and list(out.glob("dicomweb/**/packs/1"))
+    page_html = (out / "cases/ct/index.html").read_text()
+    link = re.search(r'href="([^"]*ohif/\?route=[^"]*)"', page_html)
+    assert link and "dicomjson" in link.group(1)
+    with serve(out, "github") as host:
+        context, page, _ = open_page(
+            browser, host.url + link.group(1).replace("&amp;", "&").removeprefix(BASE)
+        )
+        try:
+            wait_for_image(page)
+            assert_expected_slice(page, "packed-case-link", tmp_path, index=4)
+        finally:
+            context.close()
+        context, page, _ = open_page(browser, host.url + "ohif/")
+        try:
+            page.get_by_text("Chest CT").first.wait_for(timeout=40_000)
+            note = page.locator("#sitegen-host-note")
+            note.wait_for(timeout=10_000)
+            page.screenshot(path=str(tmp_path / "study-list-packed.png"))
+            assert "packs its image frames" in note.inner_text()
+            assert note.locator("a").get_attribute("href") == BASE
+        finally:
+            context.close()

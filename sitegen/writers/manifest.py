@@ -14,6 +14,7 @@ from typing import Any
 from ..attrs import first, nested, values
 from ..config import Case
 from ..model import Instance, Series, Study, frame_path, series_dir
+from ..packs import plan
 from ..text import markdown_html
 
 MANIFEST_VERSION = 1
@@ -62,18 +63,26 @@ def windows(meta: dict[str, Any], modality: str) -> list[dict[str, Any]]:
     return out
 
 
-def series_manifest(study: Study, series: Series) -> dict[str, Any]:
+def series_manifest(study: Study, series: Series, pack: int = 0) -> dict[str, Any]:
+    """`pack`: the frames are in pack files of at most this many MiB (`packs.plan`), each
+    frame found by its pack, offset and size instead of its own file's URL."""
     meta = series.instances[0].metadata
     modality = str(first(meta, "00080060", ""))
     syntaxes = {i.transfer_syntax for i in series.instances}
+    places = iter(plan(study, series, pack)) if pack else None
     frames = []
     for inst in series.instances:
         for n, position in enumerate(frame_positions(inst), start=1):
-            frame: dict[str, Any] = {
-                "url": frame_path(study.uid, series.uid, inst.sop_uid, n),
-                "bytes": inst.frame_sizes[n - 1],
-                "position": position,
-            }
+            frame: dict[str, Any]
+            if places is not None:
+                place = next(places)
+                frame = {"pack": place.pack, "offset": place.offset, "bytes": place.size}
+            else:
+                frame = {
+                    "url": frame_path(study.uid, series.uid, inst.sop_uid, n),
+                    "bytes": inst.frame_sizes[n - 1],
+                }
+            frame["position"] = position
             if len(syntaxes) > 1:
                 frame["transferSyntax"] = inst.transfer_syntax
             frames.append(frame)
@@ -103,10 +112,14 @@ def series_manifest(study: Study, series: Series) -> dict[str, Any]:
 
 
 def case_manifest(
-    case: Case, studies: list[Study], ohif_url: Callable[[str], str] | None = None
+    case: Case,
+    studies: list[Study],
+    ohif_url: Callable[[str], str] | None = None,
+    pack: int = 0,
 ) -> dict[str, Any]:
     """The manifest of one case (its studies only); `ohif_url(study_uid)` links each study to
-    the bundled OHIF viewer (relative to the site root) when the site has one."""
+    the bundled OHIF viewer (relative to the site root) when the site has one; `pack` as in
+    `series_manifest`."""
     return {
         "version": MANIFEST_VERSION,
         "case": {
@@ -126,7 +139,7 @@ def case_manifest(
                 "uid": study.uid,
                 "description": str(first(study.series[0].instances[0].metadata, "00081030", "")),
                 "date": str(first(study.series[0].instances[0].metadata, "00080020", "")),
-                "series": [series_manifest(study, s) for s in study.series],
+                "series": [series_manifest(study, s, pack) for s in study.series],
                 "ohif": ohif_url(study.uid) if ohif_url else None,
             }
             for study in studies

@@ -62,7 +62,10 @@ function normalize(data, slug) {
   for (const study of studies) {
     for (const s of study.series || []) {
       const frames = (s.frames || []).map((f) => ({
-        url: new URL(f.url, SITE_ROOT).href,
+        // a packed frame's url only names it (the loader's cache key): its bytes are in `pack`
+        url: f.pack ? `${new URL(f.pack, SITE_ROOT).href}#${f.offset}` : new URL(f.url, SITE_ROOT).href,
+        pack: f.pack ? new URL(f.pack, SITE_ROOT).href : null,
+        offset: f.offset || 0,
         bytes: f.bytes || 0,
         position: f.position || null,
         transferSyntax: f.transferSyntax || s.transferSyntax,
