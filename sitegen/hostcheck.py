@@ -50,20 +50,27 @@ HOSTS: dict[str, Host] = {
 # What a host without `_headers` cannot do, and what to do instead.
 NO_HEADERS = (
     "{label} cannot set response headers: frames are served without their transfer syntax. "
-    "OHIF's DICOMweb source then decodes the {syntaxes} frames as uncompressed pixels and "
-    "shows each image as a flat grey square, with no message: that is what a study opened from "
-    "OHIF's own study list (ohif/) shows on this host. The case pages' \"Open in OHIF\" links "
-    "use the DICOM JSON source over the Part 10 files, which carry their transfer syntax, and "
-    'work here (unless [ohif] data_source = "dicomweb"); sitegen\'s viewer is unaffected (it '
-    'reads the syntax from its manifest). [build] frames = "raw" makes the study list work '
-    "too (larger). Pages still carry their Content-Security-Policy as a <meta> tag; CORS: "
-    "{cors}."
+    "A DICOMweb client that reads it only from there decodes the {syntaxes} frames as "
+    "uncompressed pixels (OHIF's DICOMweb source shows flat grey squares); sitegen's viewer is "
+    "unaffected (it reads the syntax from its manifest). {ohif}Pages still carry their "
+    "Content-Security-Policy as a <meta> tag; CORS: {cors}."
+)
+OHIF_ROUTED = (
+    "OHIF opens studies here over its DICOM JSON source and the Part 10 files, which carry "
+    "their transfer syntax: the case pages' \"Open in OHIF\" links (unless [ohif] data_source "
+    "= \"dicomweb\"), and the studies opened "
+    "from its study list (ohif/), which sitegen's script in OHIF sends the same way on a host "
+    "whose frames lack the syntax. "
+)
+OHIF_STRANDED = (
+    "This site has no Part 10 files ([build] downloads = false), so OHIF has no other route: "
+    "its study list and the case pages' links show no images here (the study list says so); "
+    '[build] downloads = true or frames = "raw" (larger) makes OHIF work on this host. '
 )
 PACKED = (
-    "The frames are packed ([build] pack): sitegen's viewer reads them on every host; OHIF's "
-    "study list (its DICOMweb source) finds no frame files and shows studies without images. "
-    'The case pages\' "Open in OHIF" links open studies over DICOM JSON and the Part 10 files, '
-    "and work."
+    "The frames are packed ([build] pack): sitegen's viewer reads them on every host; OHIF, "
+    "whose DICOMweb source needs one file per frame, opens studies over DICOM JSON and the "
+    "Part 10 files, from the case pages' links and from its study list."
 )
 CORS_NOTE = {  # the hosts that cannot set headers at all, and how they answer CORS
     "github-pages": "GitHub Pages allows any origin",
@@ -204,7 +211,7 @@ def fixes(stats: TreeStats, host: Host) -> list[str]:
             f"[build] pack = 4 puts each series' frames in files of at most 4 MiB: "
             f"{stats.frame_files:,} frame files -> about {packs:,} (the site: about "
             f"{stats.files - stats.frame_files + packs:,} files); sitegen's viewer reads them "
-            "on every host, OHIF's study list then shows no images (its case links still work)"
+            "on every host, OHIF opens studies over DICOM JSON and the Part 10 files"
         )
     big, path = stats.largest
     if host.max_file_bytes is not None and big > host.max_file_bytes:
@@ -255,9 +262,15 @@ def audit(public: Path, host_name: str, stats: TreeStats | None = None) -> HostR
 
     compressed = sorted(s for s in stats.frame_syntaxes if s != "1.2.840.10008.1.2.1")
     if host.name in CORS_NOTE and compressed and _has_frames(public):
+        ohif = ""
+        if (public / "ohif").is_dir():
+            ohif = OHIF_ROUTED if (public / "dicomjson").is_dir() else OHIF_STRANDED
         report.notes.append(
             NO_HEADERS.format(
-                label=host.label, syntaxes=", ".join(compressed), cors=CORS_NOTE[host.name]
+                label=host.label,
+                syntaxes=", ".join(compressed),
+                ohif=ohif,
+                cors=CORS_NOTE[host.name],
             )
         )
     if stats.packs and (public / "ohif").is_dir():

@@ -342,59 +342,13 @@ def rewrite_public_path(dest: Path, base_url: str) -> None:
 
 
 def _host_js(base_url: str) -> str:
-    """The study list's check of the host: the same file for every site with this base URL
-    (so `sitegen check` proves it sitegen's own); it finds a frame through the site's
-    DICOMweb lists."""
-    return (
-        "// Written by sitegen: a host that sends no Content-Type for the frames (GitHub Pages,\n"
-        "// Surge) leaves OHIF's DICOMweb source without their transfer syntax, and studies\n"
-        "// opened from this study list show as flat grey squares; a site of packed frames\n"
-        "// has no frame files for it at all: say so on the list.\n"
-        "(function () {\n"
-        f"  var base = {_json.dumps(prefix(base_url))};\n"
-        f"  var site = {_json.dumps(base_url)};\n"
-        "  var raw = '1.2.840.10008.1.2.1';\n"
-        "  var path = window.location.pathname;\n"
-        "  if (path !== base && path + '/' !== base) return;\n"
-        "  function first(rows, tag) { return rows[0][tag].Value[0]; }\n"
-        "  function json(url) { return fetch(url).then(function (r) { return r.json(); }); }\n"
-        "  var studies = site + 'dicomweb/studies/';\n"
-        "  json(studies + 'index.json').then(function (rows) {\n"
-        "    var study = studies + first(rows, '0020000D');\n"
-        "    return json(study + '/series/index.json').then(function (series) {\n"
-        "      var one = study + '/series/' + first(series, '0020000E');\n"
-        "      return json(one + '/metadata').then(function (meta) {\n"
-        "        if (first(meta, '00083002') === raw) return null;  // no header needed\n"
-        "        var frame = one + '/instances/' + first(meta, '00080018') + '/frames/1';\n"
-        "        return fetch(frame, { method: 'HEAD' });\n"
-        "      });\n"
-        "    });\n"
-        "  }).then(function (response) {\n"
-        "    if (!response) return;\n"
-        "    var packed = response.status === 404;  // [build] pack: no frame files\n"
-        "    if (!response.ok && !packed) return;\n"
-        "    var type = response.headers.get('content-type') || '';\n"
-        "    if (!packed && type.indexOf('transfer-syntax=') !== -1) return;\n"
-        "    var note = document.createElement('div');\n"
-        "    note.id = 'sitegen-host-note';\n"
-        "    note.setAttribute('role', 'status');\n"
-        "    note.style.cssText = 'position:fixed;left:0;right:0;bottom:0;z-index:10000;' +\n"
-        "      'padding:10px 16px;background:#3b2f00;color:#fff;font:14px sans-serif';\n"
-        "    note.textContent = (packed\n"
-        "      ? 'This site packs its image frames for its own viewer: studies opened ' +\n"
-        "        'from this list show no images. '\n"
-        "      : 'This host sends no Content-Type for the image frames: studies opened ' +\n"
-        "        'from this list show as grey squares. ') +\n"
-        "      'Open them from the case pages, whose links work on this host: ';\n"
-        "    var link = document.createElement('a');\n"
-        "    link.href = site;\n"
-        "    link.textContent = 'all cases';\n"
-        "    link.style.color = '#9cf';\n"
-        "    note.appendChild(link);\n"
-        "    document.body.appendChild(note);\n"
-        "  }).catch(function () {});\n"
-        "})();\n"
-    )
+    """The study list's route to images (sitegen/ohif_host.js): the same file for every site
+    with this base URL, so `sitegen check` proves it sitegen's own."""
+    script = (Path(__file__).parent / "ohif_host.js").read_text(encoding="utf-8")
+    for line, value in (("var base = '/ohif/';", prefix(base_url)), ("var site = '/';", base_url)):
+        assert line in script, line
+        script = script.replace(line, f"{line.split(' = ')[0]} = {_json.dumps(value)};", 1)
+    return script
 
 
 def install_ohif(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -128,6 +129,29 @@ def test_check_host_passes_a_normal_site(built: tuple[Site, Path]) -> None:
     result = CliRunner().invoke(main, ["check", "--host", "github-pages", str(out)])
     assert result.exit_code == 0
     assert "OHIF" in result.output  # frames need headers GitHub Pages cannot set
+
+
+def test_check_host_says_which_route_ohif_has_on_a_host_without_headers(
+    built: tuple[Site, Path], tmp_path: Path
+) -> None:
+    """HTJ2K frames on GitHub Pages: with the Part 10 files OHIF goes over DICOM JSON from its
+    study list and the case links; without them it has no route, and the note says what fixes
+    it; a site without OHIF is told only about DICOMweb clients."""
+    public = tmp_path / "public"
+    shutil.copytree(built[1], public)
+    shutil.rmtree(public / "ohif", ignore_errors=True)
+    shutil.rmtree(public / "dicomjson", ignore_errors=True)
+
+    def note() -> str:
+        (text,) = [n for n in hostcheck.audit(public, "github-pages").notes if "CORS" in n]
+        return text
+
+    assert "OHIF opens" not in note() and "flat grey squares" in note()
+    (public / "ohif").mkdir()
+    assert "no Part 10 files" in note() and "downloads = true" in note()
+    (public / "dicomjson").mkdir()
+    assert "OHIF opens studies here over its DICOM JSON source" in note()
+    assert "study list" in note() and "no Part 10 files" not in note()
 
 
 def test_check_host_flags_an_over_limit_site(

@@ -12,6 +12,7 @@ import io
 import json
 import re
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -128,6 +129,7 @@ class Handler(SimpleHTTPRequestHandler):
     headers_on = False  # Netlify/Cloudflare `_headers`: frames' Content-Type, OHIF's CSP
     rules: tuple[str, ...] = ()  # `_redirects` 200 rules
     page_404 = False  # GitHub Pages: 404.html for a missing file
+    slow_head = 0.0  # seconds before answering a HEAD of a frame (a slow first byte)
     log: list[tuple[int, str]] = []
     extensions_map = {
         **SimpleHTTPRequestHandler.extensions_map,
@@ -160,6 +162,11 @@ class Handler(SimpleHTTPRequestHandler):
                 return f"application/octet-stream; transfer-syntax={HTJ2K}"
             return "application/octet-stream"
         return super().guess_type(path)
+
+    def do_HEAD(self) -> None:
+        if self.slow_head and FRAME_RE.search(urlsplit(self.path).path):
+            time.sleep(self.slow_head)
+        super().do_HEAD()
 
     def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
         page = self.root / "404.html"
@@ -195,13 +202,16 @@ def host(built: Site, request: pytest.FixtureRequest) -> Iterator[Host]:
 
 @contextmanager
 def serve(out: Path, kind: str) -> Iterator[Host]:
+    """`kind`: "github" or "netlify", with "-slow" a HEAD of a frame answered after 4 s."""
     log: list[tuple[int, str]] = []
+    name = kind.removesuffix("-slow")
     attrs = {
         "root": out,
         "log": log,
-        "headers_on": kind == "netlify",
-        "rules": tuple(ohif.ohif_redirects(BASE)) if kind == "netlify" else (),
-        "page_404": kind == "github",
+        "headers_on": name == "netlify",
+        "rules": tuple(ohif.ohif_redirects(BASE)) if name == "netlify" else (),
+        "page_404": name == "github",
+        "slow_head": 4.0 if kind.endswith("-slow") else 0.0,
     }
     handler = type("H", (Handler,), attrs)
     server = ThreadingHTTPServer(("127.0.0.1", 0), partial(handler, directory=str(out)))
@@ -413,41 +423,46 @@ def test_open_in_ohif_opens_the_cases_slice_without_banner_or_tour(
         context.close()
 
 
-@pytest.mark.parametrize("host", ["github", "netlify"], indirect=True)
-def test_the_study_list_says_when_its_studies_cannot_render(
-    browser: Any, built: Site, host: Host, request: pytest.FixtureRequest, tmp_path: Path
-) -> None:
-    """On a host without headers the study list's studies would show as grey squares: the
-    list says so and points at the case pages; with `_headers` applied it says nothing."""
-    headerless = request.node.callspec.params["host"] == "github"
-    context, page, _ = open_page(browser, host.url + "ohif/")
-    try:
-        page.get_by_text("Chest CT").first.wait_for(timeout=40_000)
-        note = page.locator("#sitegen-host-note")
-        if headerless:
-            note.wait_for(timeout=10_000)
-            page.screenshot(path=str(tmp_path / "study-list-headerless.png"))
-            assert "grey squares" in note.inner_text()
-            assert note.locator("a").get_attribute("href") == BASE
-        else:
-            page.wait_for_timeout(2000)  # the check is one HEAD request: long done
-            assert note.count() == 0
-            assert any("/frames/1" in p for _, p in host.requests)
-    finally:
-        context.close()
+def open_from_study_list(page: Any) -> None:
+    """What a reader does on OHIF's study list: pick the study, launch the Basic Viewer."""
+    page.get_by_text("Chest CT").first.wait_for(timeout=40_000)
+    page.locator("tr", has_text="Chest CT").first.click()
+    page.get_by_role("button", name="Basic Viewer").click()
+    wait_for_image(page)
 
 
-def test_packed_frames_open_from_case_links_and_the_study_list_says_it_cannot(
-    browser: Any, tmp_path_factory: pytest.TempPathFactory, tmp_path: Path
+@pytest.mark.parametrize("kind", ["github", "netlify-slow"])
+def test_the_study_list_opens_its_studies_with_images_on_every_host(
+    browser: Any, built: Site, kind: str, tmp_path: Path
 ) -> None:
-    """[build] pack: no frame files. On a host without headers the case page's "Open in OHIF"
-    (DICOM JSON over the Part 10 files) shows slice 5 pixel for pixel; the study list, whose
-    DICOMweb source finds no frames, says so and links the case pages."""
-    root = tmp_path_factory.mktemp("ohif-packed") / "site"
+    """A study opened from OHIF's own list shows its pixels on a host without headers (sent
+    to the DICOM JSON route, no note) and with them (OHIF's DICOMweb route, untouched). On the
+    second host the HEAD that tells them apart answers late, so the launch waits for it."""
+    with serve(built.out, kind) as host:
+        context, page, messages = open_page(browser, host.url + "ohif/")
+        try:
+            open_from_study_list(page)
+            assert_expected_slice(page, f"study-list-{kind}", tmp_path)
+            route = urlsplit(page.url).path.removeprefix(BASE)
+            if kind == "github":
+                assert route == "ohif/viewer/dicomjson", page.url
+                assert f"dicomjson/{built.study}.json" in unquote(page.url)
+                assert not [p for _, p in host.requests if FRAME_RE.search(p)][1:]  # the HEAD
+            else:
+                assert route == "ohif/viewer" and built.study in page.url, page.url
+                assert len([p for code, p in host.requests if FRAME_RE.search(p)]) > 1
+            assert page.locator("#sitegen-host-note").count() == 0
+            assert not [m for m in messages if "pageerror" in m], messages
+        finally:
+            context.close()
+
+
+def _ohif_site(root: Path, build_table: str) -> Path:
+    """A one-case site with OHIF under BASE, built; its output folder."""
     write_ct_series(root / "cases/ct/dicom", 12, rows=SIZE, cols=SIZE)
     config = root / "site.toml"
     config.write_text(
-        f'[site]\ntitle = "Teaching"\nbase_url = "{BASE}"\n\n[build]\npack = 1\n\n'
+        f'[site]\ntitle = "Teaching"\nbase_url = "{BASE}"\n\n[build]\n{build_table}\n\n'
         "[ohif]\nenabled = true\n\n"
         '[[cases]]\nslug = "ct"\ntitle = "Chest CT"\nsource = "cases/ct/dicom"\n'
         "view = { series = 1, slice = 5 }\n",
@@ -456,7 +471,38 @@ def test_packed_frames_open_from_case_links_and_the_study_list_says_it_cannot(
     site = load_config(config)
     report = build(site, workers=1)
     assert report.published, report.errors
-    out = site.out_path()
+    return site.out_path()
+
+
+def test_the_study_list_says_why_it_shows_no_images_where_nothing_can_help(
+    browser: Any, tmp_path_factory: pytest.TempPathFactory, tmp_path: Path
+) -> None:
+    """HTJ2K frames, a host without headers and no Part 10 files ([build] downloads = false):
+    no OHIF route shows the images, and the study list says so and links the site's viewer."""
+    out = _ohif_site(tmp_path_factory.mktemp("ohif-nodownloads") / "site", "downloads = false")
+    assert not (out / "dicomjson").exists()
+    with serve(out, "github") as host:
+        context, page, _ = open_page(browser, host.url + "ohif/")
+        try:
+            page.get_by_text("Chest CT").first.wait_for(timeout=40_000)
+            note = page.locator("#sitegen-host-note")
+            note.wait_for(timeout=10_000)
+            page.screenshot(path=str(tmp_path / "study-list-no-route.png"))
+            assert "no Content-Type" in note.inner_text()
+            assert "OHIF shows no images here" in note.inner_text()
+            assert note.locator("a").get_attribute("href") == BASE
+        finally:
+            context.close()
+
+
+def test_packed_frames_open_from_case_links_and_from_the_study_list(
+    browser: Any, tmp_path_factory: pytest.TempPathFactory, tmp_path: Path
+) -> None:
+    """[build] pack: no frame files for OHIF's DICOMweb source. On a host without headers the
+    case page's "Open in OHIF" (DICOM JSON over the Part 10 files) shows slice 5 pixel for
+    pixel, and a study opened from the study list goes the same way."""
+    root = tmp_path_factory.mktemp("ohif-packed") / "site"
+    out = _ohif_site(root, "pack = 1")
     assert not list(out.glob("dicomweb/**/frames/*")) and list(out.glob("dicomweb/**/packs/1"))
     page_html = (out / "cases/ct/index.html").read_text()
     link = re.search(r'href="([^"]*ohif/\?route=[^"]*)"', page_html)
@@ -472,11 +518,8 @@ def test_packed_frames_open_from_case_links_and_the_study_list_says_it_cannot(
             context.close()
         context, page, _ = open_page(browser, host.url + "ohif/")
         try:
-            page.get_by_text("Chest CT").first.wait_for(timeout=40_000)
-            note = page.locator("#sitegen-host-note")
-            note.wait_for(timeout=10_000)
-            page.screenshot(path=str(tmp_path / "study-list-packed.png"))
-            assert "packs its image frames" in note.inner_text()
-            assert note.locator("a").get_attribute("href") == BASE
+            open_from_study_list(page)
+            assert_expected_slice(page, "study-list-packed", tmp_path)
+            assert "/ohif/viewer/dicomjson?" in page.url
         finally:
             context.close()

@@ -145,4 +145,4 @@ def test_check_host_offers_packing_to_a_site_over_the_file_count(tmp_path: Path)
     tiny = hostcheck.Host("tiny", "Tiny", max_files=20)
     (fix,) = [f for f in hostcheck.fixes(stats, tiny) if f.startswith("[build] pack = 4")]
     assert "40 frame files -> about 3 (the site: about 3 files)" in fix
-    assert "OHIF's study list then shows no images" in fix
+    assert "OHIF opens studies over DICOM JSON" in fix
