@@ -57,8 +57,8 @@ NO_HEADERS = (
 )
 OHIF_ROUTED = (
     "OHIF opens studies here over its DICOM JSON source and the Part 10 files, which carry "
-    "their transfer syntax: the case pages' \"Open in OHIF\" links (unless [ohif] data_source "
-    "= \"dicomweb\"), and the studies opened "
+    'their transfer syntax: the case pages\' "Open in OHIF" links (unless [ohif] data_source '
+    '= "dicomweb"), and the studies opened '
     "from its study list (ohif/), which sitegen's script in OHIF sends the same way on a host "
     "whose frames lack the syntax. "
 )
