@@ -387,11 +387,16 @@ def test_series_links_strip_and_keys(viewer: Viewer, site: tuple[Path, str]) -> 
 def test_missing_case_and_no_case(viewer: Viewer) -> None:
     page = viewer.open("?case=no-such-case", image=False).page
     viewer.wait("() => !!document.getElementById('stage').dataset.error")
-    text = page.locator("#message").inner_text()
+    text = page.locator("#stage-message").inner_text()
     assert "no-such-case" in text and "not found" in text
+    # the error once, and nothing that needs an image: no tools, slider, case panel
+    assert page.get_by_text(text).count() == 1 and not page.locator("#message").is_visible()
+    for gone in ("#toolbar", ".slicebar", "#panel", "#btn-case", "#btn-link", "#btn-more"):
+        assert not page.locator(gone).is_visible(), gone
+    assert page.locator(".bar .home").is_visible()  # the way back
     page.goto(f"{viewer.base}viewer/")
     viewer.wait("() => !!document.getElementById('stage').dataset.error")
-    assert "?case=" in page.locator("#message").inner_text()
+    assert "?case=" in page.locator("#stage-message").inner_text()
 
 
 def test_raw_frames_render_and_decode(browser: Any, raw_site: tuple[Path, str]) -> None:
@@ -586,3 +591,90 @@ def test_packed_frames_show_the_same_pixels_from_a_few_files(browser: Any, tmp_p
     assert not [r for r in requests if "/frames/" in r]
     packs = [r for r in requests if "/packs/" in r]
     assert packs and len(set(packs)) == 3
+
+
+CONTROLS = [
+    *(f"[data-tool={t}]" for t in ("scroll", "window", "zoom", "pan", "length", "angle", "probe")),
+    "#preset",
+    "#btn-play",
+    "#fps",
+    "#btn-annotations",
+    "#btn-reset",
+    ".bar .home",
+    "#btn-series",
+    "#btn-case",
+    "#btn-link",
+    "#btn-help",
+]
+SHOWN = """(s) => {
+  const el = document.querySelector(s);
+  const box = el.getBoundingClientRect();
+  if (!el.checkVisibility() || !box.width) return false;
+  const bar = el.closest('.bar, .toolbar, .more-menu').getBoundingClientRect();
+  return box.left >= bar.left - 0.5 && box.right <= bar.right + 0.5 && box.left >= 0
+    && box.right <= window.innerWidth + 0.5 && box.bottom <= window.innerHeight;
+}"""
+
+
+@pytest.mark.parametrize("size", [(360, 740), (1366, 768)])
+def test_every_control_is_on_screen_or_in_the_more_menu(
+    browser: Any, site: tuple[Path, str], size: tuple[int, int]
+) -> None:
+    """No sideways scrolling toolbar: what does not fit moves into the More menu, in order,
+    and works from there; on a wide screen everything is in the bars."""
+    width, height = size
+    viewer = Viewer(browser, site[1], viewport={"width": width, "height": height})
+    page = viewer.open("?case=ct").page
+    shown = {s: page.evaluate(SHOWN, s) for s in CONTROLS}
+    more = page.locator("#btn-more")
+    if width > 1000:
+        assert all(shown.values()), shown
+        assert not more.is_visible()
+    else:
+        away = [s for s, on in shown.items() if not on]
+        assert len(away) >= 3 and more.is_visible(), shown
+        more.click()
+        for s in away:
+            assert page.evaluate(SHOWN, s), s
+            assert page.locator(f"#more-menu {s}").count() == 1, s
+        page.locator("#more-menu [data-tool=length]").click()  # a tool from the menu
+        assert page.get_attribute("[data-tool=length]", "aria-pressed") == "true"
+        assert not page.locator("#more-menu").is_visible()  # picking it closed the menu
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= width
+    page.screenshot(path=str(Path(site[0]).parent / f"controls-{width}.png"))
+    viewer.close()
+
+
+def test_a_phone_case_page_shows_the_image_and_a_tap_opens_the_viewer(
+    browser: Any, raw_site: tuple[Path, str]
+) -> None:
+    """At 360 px the embedded viewer is the image alone (no bars or edge labels over it), and
+    a tap opens the viewer's own page; at desktop width the embed keeps its tools. (The site
+    served at its base URL, /: the case pages' links are absolute.)"""
+    site = raw_site
+    viewer = Viewer(
+        browser, site[1], viewport={"width": 360, "height": 740}, has_touch=True, is_mobile=True
+    )
+    page = viewer.page
+    page.goto(f"{site[1]}cases/ct/")
+    frame = page.frame_locator(".frame iframe")
+    frame.locator("#open-full").wait_for()
+    outer = page.locator(".frame iframe").bounding_box()
+    stage = frame.locator("#stage").bounding_box()
+    assert outer["height"] >= 300, outer  # was 135 px of image under three bars
+    assert stage["height"] >= outer["height"] - 2, (stage, outer)
+    for hidden in ("#toolbar", ".slicebar", ".ov.left", ".ov.right", ".scale"):
+        assert not frame.locator(hidden).is_visible(), hidden
+    frame.locator("#open-full").tap()
+    page.wait_for_url("**/viewer/?case=ct*")
+    viewer.wait("() => !!document.getElementById('stage').dataset.rendered")
+    assert page.locator("#toolbar").is_visible() and not page.locator("#open-full").is_visible()
+    viewer.close()
+
+    desk = Viewer(browser, site[1], viewport={"width": 1366, "height": 768})
+    desk.page.goto(f"{site[1]}cases/ct/")
+    frame = desk.page.frame_locator(".frame iframe")
+    frame.locator("#toolbar").wait_for()
+    assert not frame.locator("#open-full").is_visible()
+    assert frame.locator("#btn-more").is_visible()  # the narrow embed's toolbar overflows
+    desk.close()

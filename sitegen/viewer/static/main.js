@@ -13,6 +13,8 @@ import { Overlays } from "./overlays.js";
 import { AnnotationLayer, measureText } from "./annotations.js";
 import { Tools, TOOLS } from "./tools.js";
 import * as ui from "./ui.js";
+import { fitToolbar } from "./overflow.js";
+import { compactWhenSmall } from "./embed.js";
 
 const $ = (id) => document.getElementById(id);
 const clamp = (v, lo, hi) => Math.max(lo, Math.min(hi, v));
@@ -373,6 +375,8 @@ $("btn-annotations").addEventListener("click", () => {
   update(false);
 });
 new ResizeObserver(() => current && update(false)).observe(stage);
+fitToolbar();
+compactWhenSmall();
 
 const KEY_TOOLS = { s: "scroll", w: "window", z: "zoom", p: "pan", l: "length", a: "angle", v: "probe" };
 
@@ -422,7 +426,7 @@ function fatal(text) {
   message.textContent = text;
   message.hidden = false;
   canvas.hidden = true;
-  ui.showMessage(text);
+  document.body.classList.add("failed"); // one message; no tools, panel or slider for no image
 }
 
 async function boot() {
@@ -447,6 +451,8 @@ async function boot() {
   state.overlays = frag.overlays ?? true;
   ui.fillCase(data.case, state.revealed);
   ui.fillStrip(data.series, (n) => showSeries(n));
+  $("btn-series").hidden = data.series.length < 2; // one series: nothing to pick
+  ui.linkHome(new URL(`cases/${slug}/`, SITE_ROOT).href);
   const wide = matchMedia("(min-width: 761px)").matches;
   ui.toggle("btn-series", "strip", wide && data.series.length > 1);
   ui.toggle("btn-case", "panel", wide);

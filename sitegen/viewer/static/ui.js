@@ -97,6 +97,15 @@ export function markPreset(series, window) {
   select.value = n >= 0 ? String(n) : "";
 }
 
+// The home button opens the case's page (the whole page, when the viewer is embedded in it).
+export function linkHome(href) {
+  const home = document.querySelector(".bar .home");
+  home.href = href;
+  home.target = "_top";
+  home.setAttribute("aria-label", "Case page");
+  home.title = "Case page";
+}
+
 export function setPressed(button, on) {
   button.setAttribute("aria-pressed", String(on));
 }
