@@ -39,7 +39,7 @@ from .sources.zip import UnsafeZipError
 from .vendor import VendorError
 from .viewer import install_viewer
 from .writers.dicomweb import json_bytes, write_dicomweb
-from .writers.manifest import case_manifest
+from .writers.manifest import answer_manifest, answer_path, case_manifest, hides_answer
 from .writers.part10 import write_case_zip, zip_members, zip_parts
 
 
@@ -262,7 +262,7 @@ def plan(
             codec=codec,
             deid=deidentifier,
             patient_label=case.slug,
-            study_description=case.study_description or case.title,
+            study_description=case.study_description or case.public_title,  # no quiz answer
             burned_in=case.burned_in or site.deid.burned_in,
             masks=tuple((m.series, m.rect) for m in case.masks),
             write=write,
@@ -713,8 +713,8 @@ def _screen(
 
 
 def write_manifests(site: Site, studies: list[Study], out: Path) -> list[str]:
-    """data/cases/<slug>.json for every case: what the viewer loads; warnings for a case
-    whose manifest could not be made."""
+    """data/cases/<slug>.json for every case: what the viewer loads, and data/answers/<slug>.json
+    for a case that hides an answer; warnings for a case whose manifest could not be made."""
     warnings: list[str] = []
     folder = out / "data/cases"
     folder.mkdir(parents=True, exist_ok=True)
@@ -724,6 +724,10 @@ def write_manifests(site: Site, studies: list[Study], out: Path) -> list[str]:
         with faults.contained(warnings, case.file, f"data/cases/{case.slug}.json"):
             manifest = case_manifest(case, mine, ohif, site.build.pack)
             (folder / f"{case.slug}.json").write_bytes(json_bytes(manifest))
+            if hides_answer(case):
+                answer = out / answer_path(case.slug)
+                answer.parent.mkdir(parents=True, exist_ok=True)
+                answer.write_bytes(json_bytes(answer_manifest(case)))
     return warnings
 
 

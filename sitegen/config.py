@@ -111,6 +111,9 @@ class Mask:
     rect: tuple[int, int, int, int]
 
 
+UNKNOWN_TITLE = "Unknown case"  # what a quiz case (unknown = true) is called until Reveal
+
+
 @dataclass(frozen=True)
 class Case:
     slug: str
@@ -131,6 +134,11 @@ class Case:
     study_description: str = ""
     stack_every: int = 1  # publish every Nth slice of each series (stack = { every = N })
     stack_slab: int = 1  # or the mean of each N slices (stack = { slab = N })
+
+    @property
+    def public_title(self) -> str:
+        """The title every surface shows before Reveal: a quiz case's is not its own."""
+        return UNKNOWN_TITLE if self.unknown else self.title
 
     def is_sample(self) -> bool:
         return self.source.startswith("sample:")

@@ -284,10 +284,13 @@ def test_viewer_manifest(site_dir: Path) -> None:
     assert (out / series["thumbnail"]).is_file()
     mr = json.loads((out / "data/cases/mr.json").read_bytes())
     assert mr["case"]["unknown"] is True
-    assert (
-        mr["case"]["discussionHtml"]
-        == "<p><strong>bold</strong> &lt;script&gt;x&lt;/script&gt;</p>\n"
-    )
+    # a quiz case's manifest holds nothing of its answer: the answer file does
+    assert mr["case"]["discussionHtml"] == mr["case"]["diagnosis"] == mr["case"]["title"] == ""
+    assert mr["case"]["answer"] == "data/answers/mr.json"
+    answer = json.loads((out / "data/answers/mr.json").read_bytes())
+    assert answer["diagnosis"] == "Demyelination" and answer["title"] == "MR"
+    html = "<p><strong>bold</strong> &lt;script&gt;x&lt;/script&gt;</p>\n"
+    assert answer["discussionHtml"] == html
     (series,) = mr["studies"][0]["series"]
     assert len(series["frames"]) == 32 and series["transferSyntax"] == "1.2.840.10008.1.2.1"
     zs = [f["position"][2] for f in series["frames"]]

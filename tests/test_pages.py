@@ -196,17 +196,24 @@ def test_search_index_hides_unknown_cases(built: tuple[Site, Path]) -> None:
     assert "tension pneumothorax" in by_slug["chest-trauma"]["text"]
 
 
-def test_unknown_case_page_keeps_the_answer_behind_reveal(built: tuple[Site, Path]) -> None:
+def test_unknown_case_pages_hold_nothing_of_the_answer(built: tuple[Site, Path]) -> None:
+    """A quiz case: its page, the gallery and the search index carry neither its title,
+    tags, findings, diagnosis nor discussion; its answer file (fetched on Reveal) does."""
     _, out = built
+    secrets = ("Glioblastoma", "Ring-enhancing", "Butterfly", "neuro")
     html = (out / "cases/brain-mr/index.html").read_text(encoding="utf-8")
-    head, body = html.split("</head>", 1)
-    assert "Glioblastoma" not in head  # title, og and twitter tags
-    assert "<title>Unknown case" in head
-    before, answer = body.split('<details class="reveal">', 1)
-    assert "Glioblastoma" not in before
-    assert "Glioblastoma multiforme" in answer and "Butterfly" in answer
+    assert "<title>Unknown case" in html
+    assert 'data-answer="/teaching/data/answers/brain-mr.json"' in html
     gallery = (out / "index.html").read_text(encoding="utf-8")
-    assert "Glioblastoma" not in gallery
+    search = (out / "data/search.json").read_text(encoding="utf-8")
+    for secret in secrets:
+        assert secret not in html and secret not in gallery, secret
+        assert secret.lower() not in search.lower(), secret
+    assert "Headache for three weeks" in html  # the history is the question
+    answer = json.loads((out / "data/answers/brain-mr.json").read_text(encoding="utf-8"))
+    assert answer["title"] == "Glioblastoma multiforme" and answer["tags"] == ["neuro"]
+    assert "Ring-enhancing" in answer["findingsHtml"] and "Butterfly" in answer["discussionHtml"]
+    assert not (out / "data/answers/chest-trauma.json").exists()  # nothing hidden there
 
 
 def test_cards_and_open_graph_tags(built: tuple[Site, Path]) -> None:
@@ -314,9 +321,11 @@ def test_gallery_filters(browser: Any, built: tuple[Site, Path]) -> None:
         assert visible_cards(page) == ["chest-trauma"]
 
         # a filtered gallery is a shareable link; tag links on case pages use it
-        page.goto(url + "?tag=neuro")
+        page.goto(url + "?tag=trauma")
         page.wait_for_selector("#filters:not([hidden])")
-        assert visible_cards(page) == ["brain-mr"]
+        assert visible_cards(page) == ["chest-trauma"]
+        # a quiz case's tags would give it away: they are not among the filters
+        assert page.locator('input[name="tag"][value="neuro"]').count() == 0
         page.close()
 
 
@@ -328,10 +337,25 @@ def test_case_page_reveal_and_embedded_viewer(browser: Any, built: tuple[Site, P
         page.on("response", lambda r: statuses.__setitem__(r.url, r.status))
         page.goto(url + "cases/brain-mr/")
         assert page.inner_text("h1") == "Unknown case"
-        assert not page.is_visible("text=Glioblastoma multiforme")
+        inner = page.frame_locator("iframe")
+        inner.locator("#stage[data-rendered]").wait_for(state="attached")
+        (viewer_frame,) = [f for f in page.frames if "/viewer/" in f.url]
+        # nothing of the answer anywhere in either document before Reveal
+        for secret in ("Glioblastoma", "Ring-enhancing", "Butterfly", "neuro"):
+            assert secret not in page.content() and secret not in viewer_frame.content(), secret
         page.click("details.reveal summary")
-        assert page.is_visible("text=Glioblastoma multiforme")
+        page.get_by_text("Glioblastoma multiforme").first.wait_for()
         assert page.is_visible("text=Butterfly pattern")
+        assert page.is_visible("text=Ring-enhancing mass")
+        # one Reveal for both: the embedded viewer shows the answer too ...
+        viewer_frame.wait_for_function(
+            "() => document.getElementById('title').textContent === 'Glioblastoma multiforme'"
+        )
+        # ... and hiding it there closes the page's answer
+        inner.locator("#btn-case").click()
+        inner.locator("#btn-reveal").click()
+        page.wait_for_function("() => !document.getElementById('reveal').open")
+        assert inner.locator("#title").inner_text() == "Unknown case"
 
         frame = page.frame_locator("iframe").locator("body")
         frame.wait_for()
@@ -485,3 +509,21 @@ def test_the_case_zip_made_in_the_browser(tmp_path: Path, browser: Any, zip64: b
         assert len(wide) == (4 if zip64 else 0)  # every entry: its size and offset
     data = saved.read_bytes()
     assert (b"PK\x06\x06" in data and b"PK\x06\x07" in data) == zip64  # end record, locator
+
+
+def test_a_quiz_cards_text_gives_nothing_away(built: tuple[Site, Path]) -> None:
+    """The link-preview card of a quiz case, read back by OCR: "Unknown case", the modality,
+    none of its title or tags (the other cards show theirs)."""
+    import pytesseract
+
+    from sitegen.deid import _ocr as ocr
+
+    if not ocr.available()[0]:
+        pytest.skip(ocr.available()[1])
+    _, out = built
+    with Image.open(out / "cases/brain-mr/card.png") as card:
+        quiz = pytesseract.image_to_string(card.convert("L")).lower()
+    assert "unknown case" in quiz and "mr" in quiz
+    assert "glioblastoma" not in quiz and "neuro" not in quiz
+    with Image.open(out / "cases/chest-trauma/card.png") as card:
+        assert "trauma" in pytesseract.image_to_string(card.convert("L")).lower()

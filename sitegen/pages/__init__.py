@@ -28,11 +28,11 @@ from ..faults import is_resource_error, reason
 from ..hosts import CSP, absolute_root
 from ..model import Study, series_dir
 from ..text import markdown_html
+from ..writers.manifest import answer_path
 
 HERE = Path(__file__).parent
 TEMPLATES = HERE / "templates"
 STATIC = HERE / "static"
-UNKNOWN_TITLE = "Unknown case"
 
 
 @lru_cache(maxsize=1)
@@ -119,7 +119,13 @@ class CaseView:
     ohif: str = ""  # "Open in OHIF" for the case's first study, when OHIF is installed
     relative: bool = False  # no [site] url: the embed snippet works on this site only
     browser_zip: tuple[str, str] | None = None  # (list URL, size): the zip made in the browser
+    answer: str = ""  # a quiz case: the URL of what it hides until Reveal
     html: dict[str, Markup] = field(default_factory=dict)
+
+    @property
+    def public_tags(self) -> list[str]:
+        """The tags shown before Reveal: none for a quiz case (they would give it away)."""
+        return [] if self.case.unknown else list(self.case.tags)
 
     @property
     def thumbnail(self) -> str:
@@ -130,13 +136,13 @@ class CaseView:
     def search_entry(self) -> dict[str, Any]:
         """The gallery's index entry; nothing an unknown case hides before reveal."""
         c = self.case
-        words = [self.public_title, *c.tags, *self.modalities, c.history, c.findings]
+        words = [self.public_title, *self.modalities, c.history]
         if not c.unknown:
-            words += [c.diagnosis, c.discussion]
+            words += [*c.tags, c.findings, c.diagnosis, c.discussion]
         return {
             "slug": c.slug,
             "title": self.public_title,
-            "tags": list(c.tags),
+            "tags": self.public_tags,
             "modalities": self.modalities,
             "text": search_text(words),
         }
@@ -193,7 +199,7 @@ def case_view(site: Site, case: Case, studies: list[Study], out: Path) -> CaseVi
                 )
             )
     page = f"cases/{case.slug}/"
-    title = UNKNOWN_TITLE if case.unknown else case.title
+    title = case.public_title
     view = CaseView(
         case=case,
         url=base + page,
@@ -205,8 +211,11 @@ def case_view(site: Site, case: Case, studies: list[Study], out: Path) -> CaseVi
         embed_snippet=embed_snippet(f"{root or base}viewer/?case={case.slug}", title),
         card=f"{root or base}{page}card.png",
         abs_url=f"{root}{page}" if root else base + page,
-        description=plain_excerpt(case.history or case.findings or site.site.description),
+        description=plain_excerpt(
+            case.history or (not case.unknown and case.findings) or site.site.description
+        ),
         relative=not root,
+        answer=base + answer_path(case.slug) if case.unknown else "",
     )
     if studies and (out / "ohif/index.html").is_file():
         from ..ohif import ohif_study_url
@@ -307,7 +316,7 @@ def write_pages(
             key_images[view.case.slug] = key_image(mine, out, view.case.view, 630)
         except (OSError, ValueError) as exc:
             warnings.append(f'case "{view.case.slug}": no key image for its card: {exc}')
-        badges = view.modalities + list(view.case.tags)[:3]
+        badges = view.modalities + view.public_tags[:3]
         text = (view.public_title, site.site.title, "", badges)
         image = key_images.get(view.case.slug)
         try:
@@ -331,7 +340,7 @@ def write_pages(
     (out / "card.png").write_bytes(cards.get(first, site.site.title, subtitle, "", []))
     cards.prune()
 
-    tags = sorted({t for v in views for t in v.case.tags}, key=str.lower)
+    tags = sorted({t for v in views for t in v.public_tags}, key=str.lower)
     modalities = sorted({m for v in views for m in v.modalities})
     gallery = env.get_template("index.html").render(
         common, cases=views, tags=tags, modalities=modalities

@@ -111,6 +111,50 @@ def series_manifest(study: Study, series: Series, pack: int = 0) -> dict[str, An
     }
 
 
+def answer_path(slug: str) -> str:
+    """data/answers/<slug>.json: what a case hides until Reveal, loaded only then."""
+    return f"data/answers/{slug}.json"
+
+
+def hides_answer(case: Case) -> bool:
+    """A quiz case (unknown = true) hides its title, tags, findings, diagnosis, discussion
+    and annotation labels; any case hides its `reveal = true` annotations."""
+    return case.unknown or any(a.get("reveal") for a in case.annotations)
+
+
+def answer_manifest(case: Case) -> dict[str, Any]:
+    """Everything the reader sees after Reveal, for the viewer and the case page alike."""
+    return {
+        "version": MANIFEST_VERSION,
+        "title": case.title,
+        "tags": list(case.tags),
+        "findings": case.findings,
+        "findingsHtml": markdown_html(case.findings),
+        "diagnosis": case.diagnosis,
+        "discussionHtml": markdown_html(case.discussion),
+        "annotations": [dict(a) for a in case.annotations],
+    }
+
+
+def _before_reveal(case: Case) -> dict[str, Any]:
+    """The case as the viewer's manifest carries it: nothing of the answer (that is in
+    `answer_manifest`, fetched on Reveal)."""
+    shown = [dict(a) for a in case.annotations if not a.get("reveal")]
+    if not case.unknown:
+        text = {
+            "title": case.title,
+            "findings": case.findings,
+            "diagnosis": case.diagnosis,
+            "discussionHtml": markdown_html(case.discussion),
+            "tags": list(case.tags),
+        }
+    else:
+        text = {"title": "", "findings": "", "diagnosis": "", "discussionHtml": "", "tags": []}
+        for a in shown:
+            a.pop("label", None)
+    return {**text, "annotations": shown}
+
+
 def case_manifest(
     case: Case,
     studies: list[Study],
@@ -119,20 +163,22 @@ def case_manifest(
 ) -> dict[str, Any]:
     """The manifest of one case (its studies only); `ohif_url(study_uid)` links each study to
     the bundled OHIF viewer (relative to the site root) when the site has one; `pack` as in
-    `series_manifest`."""
+    `series_manifest`. A case that hides an answer names the file that holds it."""
+    shown = _before_reveal(case)
     return {
         "version": MANIFEST_VERSION,
         "case": {
             "slug": case.slug,
-            "title": case.title,
+            "title": shown["title"],
             "unknown": case.unknown,
             "history": case.history,
-            "findings": case.findings,
-            "diagnosis": case.diagnosis,
-            "discussionHtml": markdown_html(case.discussion),
-            "tags": list(case.tags),
+            "findings": shown["findings"],
+            "diagnosis": shown["diagnosis"],
+            "discussionHtml": shown["discussionHtml"],
+            "tags": shown["tags"],
             "view": dict(case.view),
-            "annotations": [dict(a) for a in case.annotations],
+            "annotations": shown["annotations"],
+            "answer": answer_path(case.slug) if hides_answer(case) else None,
         },
         "studies": [
             {

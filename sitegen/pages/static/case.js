@@ -16,3 +16,75 @@
     setTimeout(function () { button.textContent = "Copy"; }, 2000);
   });
 })();
+
+// A quiz case: the answer is not in the page. Reveal fetches it (data/answers/<slug>.json,
+// the file the viewer reads too) and shows it; the embedded viewer reveals with the page and
+// the page with it (one Reveal for both), by messages between the two on this origin.
+(function () {
+  const details = document.getElementById("reveal");
+  const box = document.getElementById("answer");
+  if (!details || !box || !details.dataset.answer) return;
+  const frame = document.querySelector(".frame iframe");
+  let loaded = null;
+
+  function element(tag, text, className) {
+    const el = document.createElement(tag);
+    if (text) el.textContent = text;
+    if (className) el.className = className;
+    return el;
+  }
+
+  function section(title, html) {
+    const part = element("section");
+    part.append(element("h2", title));
+    const body = element("div");
+    body.innerHTML = html; // build-rendered Markdown, raw HTML off (as the viewer does)
+    part.append(body);
+    return part;
+  }
+
+  function show(answer) {
+    const parts = [element("p", answer.title, "answer-title")];
+    if (answer.tags.length) {
+      const tags = element("p", "", "badges");
+      for (const t of answer.tags) tags.append(element("span", t, "badge"));
+      parts.push(tags);
+    }
+    if (answer.findingsHtml) parts.push(section("Findings", answer.findingsHtml));
+    if (answer.diagnosis) {
+      const diagnosis = element("section");
+      diagnosis.append(element("h2", "Diagnosis"), element("p", answer.diagnosis));
+      parts.push(diagnosis);
+    }
+    if (answer.discussionHtml) parts.push(section("Discussion", answer.discussionHtml));
+    box.replaceChildren(...parts);
+  }
+
+  function load() {
+    loaded = loaded || fetch(details.dataset.answer).then((response) => {
+      if (!response.ok) throw new Error(`HTTP ${response.status}`);
+      return response.json();
+    });
+    loaded.then(show, (err) => {
+      loaded = null;
+      box.replaceChildren(element("p", `The answer could not be loaded (${err.message}).`));
+    });
+  }
+
+  function tellViewer() {
+    if (frame && frame.contentWindow) {
+      frame.contentWindow.postMessage({ type: "sitegen:reveal", on: details.open }, location.origin);
+    }
+  }
+
+  details.addEventListener("toggle", () => {
+    if (details.open) load();
+    tellViewer();
+  });
+  window.addEventListener("message", (event) => {
+    if (!frame || event.source !== frame.contentWindow || event.origin !== location.origin) return;
+    const data = event.data || {};
+    if (data.type === "sitegen:ready" && details.open) tellViewer();
+    if (data.type === "sitegen:reveal" && details.open !== !!data.on) details.open = !!data.on;
+  });
+})();

@@ -15,6 +15,7 @@ import { Tools, TOOLS } from "./tools.js";
 import * as ui from "./ui.js";
 import { fitToolbar } from "./overflow.js";
 import { compactWhenSmall } from "./embed.js";
+import { loadAnswer, tellPage, listenToPage } from "./answer.js";
 
 const $ = (id) => document.getElementById(id);
 const clamp = (v, lo, hi) => Math.max(lo, Math.min(hi, v));
@@ -98,10 +99,20 @@ function setWindow(w) {
   update(true);
 }
 
-function setRevealed(on) {
+async function setRevealed(on) {
+  if (on) {
+    try {
+      await loadAnswer(data.case);
+    } catch (err) {
+      ui.showMessage(err.message);
+      return;
+    }
+  }
+  if (state.revealed === on) return;
   state.revealed = on;
   ui.fillCase(data.case, on);
   update(false);
+  tellPage(on);
 }
 
 // ---- rendering -------------------------------------------------------------------------------
@@ -446,7 +457,6 @@ async function boot() {
   const viewSeries = clamp((Number(view.series) || 1) - 1, 0, data.series.length - 1);
   const index = frag.series != null && frag.series < data.series.length ? frag.series : viewSeries;
   const viewSlice = index === viewSeries && Number(view.slice) >= 1 ? Number(view.slice) - 1 : null;
-  state.revealed = !!frag.revealed;
   state.annotations = frag.annotations ?? true;
   state.overlays = frag.overlays ?? true;
   ui.fillCase(data.case, state.revealed);
@@ -469,6 +479,8 @@ async function boot() {
   writtenHash = formatFragment(urlState());
   history.replaceState(history.state, "", writtenHash);
   update(true);
+  if (frag.revealed) setRevealed(true); // a revealed link: the answer comes first
+  listenToPage((on) => setRevealed(on));
 }
 
 // A read-only handle for tests and the benchmark (not an API for pages).

@@ -98,6 +98,7 @@ function normalize(data, slug) {
       tags: c.tags || [],
       view: c.view || {},
       annotations: Array.isArray(c.annotations) ? c.annotations : [],
+      answer: typeof c.answer === "string" ? c.answer : null, // what Reveal fetches
     },
     series,
   };

@@ -9,15 +9,20 @@ export function fitToolbar() {
   const more = $("btn-more");
   const menu = $("more-menu");
   const open = () => more.getAttribute("aria-expanded") === "true";
+  // every control ends inside the bar's padding (scrollWidth would let the last one be cut)
+  const fits = () => {
+    const end = bar.getBoundingClientRect().right - parseFloat(getComputedStyle(bar).paddingRight);
+    return [...bar.children].every((el) => el.hidden || el.getBoundingClientRect().right <= end + 0.5);
+  };
 
   function place() {
     const wasOpen = open();
     for (const item of [...menu.children]) bar.insertBefore(item, more);
     more.hidden = true;
-    if (bar.scrollWidth <= bar.clientWidth) return close();
+    if (fits()) return close();
     more.hidden = false;
     const items = [...bar.children].filter((el) => el !== more);
-    while (bar.scrollWidth > bar.clientWidth && items.length > 1) {
+    while (!fits() && items.length > 1) {
       menu.prepend(items.pop());
     }
     if (wasOpen) show();
@@ -47,6 +52,8 @@ export function fitToolbar() {
       more.focus();
     }
   });
-  new ResizeObserver(place).observe(bar);
+  // the bar's width, and each control's own (the window menu widens once its presets are in)
+  const watch = new ResizeObserver(() => place());
+  for (const el of [bar, ...bar.children]) watch.observe(el);
   place();
 }

@@ -19,7 +19,7 @@ export function announce(text) {
 }
 
 export function fillCase(c, revealed) {
-  const hide = c.unknown && !revealed;
+  const hide = c.unknown && !revealed; // nothing of the answer goes into the page before Reveal
   const title = hide ? "Unknown case" : c.title;
   $("title").textContent = title;
   document.title = `${title} · viewer`;
@@ -27,15 +27,15 @@ export function fillCase(c, revealed) {
   $("case-tags").textContent = hide ? "" : c.tags.join(" · ");
   $("case-history").textContent = c.history;
   $("sec-history").hidden = !c.history;
-  $("case-findings").textContent = c.findings;
-  $("sec-findings").hidden = !c.findings;
-  $("case-diagnosis").textContent = c.diagnosis;
+  $("case-findings").textContent = hide ? "" : c.findings;
+  $("sec-findings").hidden = !c.findings || hide;
+  $("case-diagnosis").textContent = hide ? "" : c.diagnosis;
   $("sec-diagnosis").hidden = !c.diagnosis || hide;
-  $("case-discussion").innerHTML = c.discussionHtml; // build-rendered Markdown, raw HTML off
+  $("case-discussion").innerHTML = hide ? "" : c.discussionHtml; // build-rendered Markdown, raw HTML off
   $("sec-discussion").hidden = !c.discussionHtml || hide;
   const hidden = c.annotations.some((a) => a.reveal);
   const button = $("btn-reveal");
-  button.hidden = !(c.unknown || hidden);
+  button.hidden = !(c.unknown || hidden || c.answer);
   button.textContent = revealed ? "Hide answer" : c.unknown ? "Reveal diagnosis" : "Reveal annotations";
   button.setAttribute("aria-expanded", String(revealed));
 }
