@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import re
+from pathlib import Path
 
 import numpy as np
 import pydicom
@@ -261,3 +262,23 @@ def test_head_intensities(head: pydicom.FileDataset) -> None:
     assert img[:, :20, :20].mean() < 100, "background is noise only"
     assert 900 < mid[118:138, 118:138].mean() < 2000, "brain parenchyma"
     assert img.max() <= 4095
+
+
+def test_the_default_sites_nodule_case_opens_on_the_nodule_with_an_arrow() -> None:
+    """site.toml's lung-nodule case: its view's slice (1-based, display order: the sample's
+    own order, apex first) shows the nodule, and its arrow's tip is beside it (a few pixels
+    off its edge, in the lung), its tail in the lung."""
+    from sitegen.config import load_config
+
+    site = load_config(Path(__file__).parent.parent / "site.toml")
+    (case,) = [c for c in site.cases if c.slug == "lung-nodule"]
+    slice_number = case.view["slice"]
+    (arrow,) = case.annotations
+    assert arrow["slice"] == slice_number and arrow["shape"] == "arrow"
+    ds = sample_instance("chest-ct", slice_number - 1)
+    hu = ds.pixel_array.astype(float) * float(ds.RescaleSlope) + float(ds.RescaleIntercept)
+    (tip_x, tip_y), (tail_x, tail_y) = arrow["points"]
+    near = hu[tip_y - 2 : tip_y + 12, tip_x - 2 : tip_x + 12]  # towards the nodule's centre
+    assert near.max() > -100, "no soft tissue beside the arrow's tip"
+    assert hu[tail_y, tail_x] < -500  # the label sits in the lung
+    assert hu[tip_y - 30 : tip_y + 30, tip_x - 30 : tip_x + 30].max() < 500  # not the chest wall
