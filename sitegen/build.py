@@ -84,6 +84,7 @@ class BuildReport:
     added: list[str] = field(default_factory=list)  # the deploy diff against the last output
     changed: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
+    ohif: str = ""  # the bundled OHIF's version, when the site includes it (ohif/)
 
     @property
     def ratio(self) -> float:
@@ -420,6 +421,7 @@ def _build_into(
             if site.ohif.enabled:
                 fetching = getattr(ui, "fetch", None)  # a bar for the ~50 MB download
                 report.warnings += install_ohif(site, studies, tmp, progress=fetching)
+                report.ohif = site.ohif.version
         except (VendorError, OhifError) as exc:  # e.g. offline with an empty cache
             report.errors.append(str(exc))
             return _Built()
@@ -431,7 +433,8 @@ def _build_into(
                 "link-preview cards name the site by path and work on its own pages only "
                 "(set url, or build with --site-url https://...)"
             )
-        detail.append(f"{len(site.cases) + 1} pages, viewer, host files")
+        with_ohif = f", OHIF {report.ohif}" if report.ohif else ""
+        detail.append(f"{len(site.cases) + 1} pages, viewer{with_ohif}, host files")
 
     if site.build.pack:
         with _stage(report, ui, "pack", None) as detail:

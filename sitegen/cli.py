@@ -36,7 +36,8 @@ from .config import (
 from .faults import reason
 from .sources.dicomweb import DownloadProgress
 
-console = Console(stderr=True, highlight=False)
+# Not on a terminal (a log, CI, a pipe), a line stays one line: Rich would wrap it at 80 columns.
+console = Console(stderr=True, highlight=False, soft_wrap=not sys.stderr.isatty())
 
 
 class RichUI:
@@ -186,6 +187,7 @@ def _print_report(report: BuildReport, quiet: bool) -> None:
             if report.cached
             else f", {report.mb_per_second:.0f} MB/s)"
         )
+        + (f"; with OHIF {report.ohif} (ohif/)" if report.ohif else "")
         + f"; deploy diff: {len(report.added)} added, {len(report.changed)} changed, "
         f"{len(report.removed)} removed"
     )

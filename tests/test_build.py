@@ -492,3 +492,18 @@ def test_a_slab_with_a_slice_marked_burned_in_is_not_averaged(site_dir: Path) ->
         False,
         True,
     ]
+
+
+def test_output_to_a_log_keeps_each_line_whole(site_dir: Path) -> None:
+    """Not on a terminal (CI, a pipe), the report's lines are not wrapped at 80 columns."""
+    config = make_site(site_dir, 2)
+    done = subprocess.run(
+        [sys.executable, "-m", "sitegen", "build", "--config", str(config), "-j", "1"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "COLUMNS": "80"},
+    )
+    assert done.returncode == 0, done.stderr
+    (line,) = [x for x in done.stderr.splitlines() if x.startswith("built ")]
+    assert len(line) > 80 and line.rstrip().endswith("removed"), done.stderr

@@ -94,6 +94,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Site:
     if not report.published and any("@ohif/app" in e for e in report.errors):
         pytest.skip(f"the OHIF build could not be fetched: {report.errors}")  # pragma: no cover
     assert report.published, report.errors
+    assert report.ohif == site.ohif.version  # the report says OHIF is in the site
     out = site.out_path()
     assert (out / "ohif/index.html").is_file() and (out / "ohif/app-config.js").is_file()
     assert (
