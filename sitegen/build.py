@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from . import audit, faults, identify, outdir, pixels, publish, transcode
+from . import audit, casecheck, faults, identify, outdir, pixels, publish, transcode
 from .cache import (
     BuildCache,
     LastBuild,
@@ -727,6 +727,11 @@ def write_manifests(site: Site, studies: list[Study], out: Path) -> list[str]:
         with faults.contained(warnings, case.file, f"data/cases/{case.slug}.json"):
             manifest = case_manifest(case, mine, ohif, site.build.pack)
             (folder / f"{case.slug}.json").write_bytes(json_bytes(manifest))
+            series = [s for study in manifest["studies"] for s in study["series"]]
+            frames = [len(s["frames"]) for s in series]
+            windows = [[w["name"] for w in s["windows"]] for s in series]
+            for problem in casecheck.beyond_series(case.view, case.annotations, frames, windows):
+                warnings.append(f'{case.file}: case "{case.slug}": {problem}')
             if hides_answer(case):
                 answer = out / answer_path(case.slug)
                 answer.parent.mkdir(parents=True, exist_ok=True)

@@ -18,8 +18,8 @@ from PIL import Image, ImageDraw, ImageFont
 from . import pixels
 from .attrs import first
 from .model import Series, Study, frame_path
+from .presets import PRESETS
 from .render import layout_from_metadata, rescale_of, window_of
-from .writers.manifest import PRESETS
 
 WIDTH, HEIGHT = 1200, 630
 BACKGROUND = (17, 20, 24)

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from . import casecheck
 from .deid import DEFAULT_OPTIONS, KNOWN_OPTIONS
 from .sources._dicomweb_url import looks_like_url, parse_dicomweb_url
 
@@ -339,11 +340,19 @@ def parse_config(data: dict[str, Any], config_file: Path) -> Site:
             cases.append(case)
         problems += c.problems
 
-    seen: set[str] = set()
+    seen: dict[str, Case] = {}
     for case in cases:
-        if case.slug in seen:
-            problems.append(Problem(case.file, "slug", f'"{case.slug}" is used by two cases'))
-        seen.add(case.slug)
+        first = seen.setdefault(case.slug, case)
+        if first is not case:
+            also = f"the case in {first.file}" if first.file != case.file else "another case"
+            problems.append(
+                Problem(
+                    case.file,
+                    "slug",
+                    f'"{case.slug}" is also the slug of {also} ("{first.title}"): '
+                    "each case needs its own",
+                )
+            )
     if problems:
         raise ConfigError(problems)
     return Site(root, config_file, site, build, deid, ohif, tuple(cases))
@@ -523,6 +532,7 @@ def _case(
     if not all(isinstance(a, dict) for a in annotations):
         chk.add(f"{prefix}annotations", "must be a list of tables")
         annotations = []
+    casecheck.problems(good.get("view", {}), annotations, prefix, chk.add)
     auth = good.get("auth", {})
     _check_auth(auth, f"{prefix}auth", chk, root, source)
     stack = good.get("stack", {})
@@ -633,7 +643,11 @@ def _case_from_markdown(case_md: Path, chk: _Checker, root: Path) -> Case | None
     try:
         front = tomllib.loads(match.group(1))
     except tomllib.TOMLDecodeError as exc:
-        chk.add("", f"front matter is not valid TOML: {exc}")
+        before = text[: match.start(1)].count("\n")  # the +++ line: tomllib counts from 1
+        where = re.sub(
+            r"\(at line (\d+)", lambda m: f"(at line {int(m.group(1)) + before}", str(exc)
+        )
+        chk.add("", f"front matter is not valid TOML: {where}")
         return None
     body = match.group(2).strip()
     if body and "discussion" not in front:

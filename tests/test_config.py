@@ -131,3 +131,79 @@ def test_a_missing_site_toml_points_at_sitegen_new(tmp_path: Path) -> None:
         load_config(tmp_path / "site.toml")
     (problem,) = info.value.problems
     assert "no such file" in problem.message and "sitegen new" in problem.message
+
+
+VIEW_MISTAKES = """
+[[cases]]
+slug = "ct"
+title = "Chest CT"
+source = "sample:chest-ct"
+view = { series = 0, slice = -3, window = "lungs", zoom = 2 }
+annotations = [
+  { series = 1, slice = 4, shape = "square", points = [[1, 2], [3, 4]] },
+  { slice = 5, shape = "arrow", points = [[1, 2]], label = 7 },
+  { slice = 6, shape = "circle", points = [[1, 2]], lable = "x" },
+  { slice = 7, shape = "text", points = "10,20" },
+]
+
+[[cases]]
+slug = "dup"
+title = "First of two"
+source = "sample:head-mr"
+"""
+
+
+def test_view_annotation_slug_and_front_matter_mistakes_in_one_run(site_dir: Path) -> None:
+    """What the viewer would silently ignore, a slug two cases share (both named) and a
+    front matter error on its real line: all reported by one run, each with file and key."""
+    config = write_site(site_dir, VIEW_MISTAKES)
+    dup = site_dir / "cases/dup"
+    dup.mkdir(parents=True)
+    (dup / "case.md").write_text('+++\ntitle = "Second"\nsource = "sample:head-mr"\n+++\n')
+    broken = site_dir / "cases/broken"
+    broken.mkdir()
+    (broken / "case.md").write_text('+++\ntitle = "Broken"\nhistory = oops\n+++\n')  # line 3
+    with pytest.raises(ConfigError) as info:
+        load_config(config)
+    by_key: dict[str, str] = {}
+    for p in info.value.problems:
+        by_key.setdefault(p.key, f"{p.file}: {p.message}")
+    expected = {
+        "cases[0].view.series": "1 or more",
+        "cases[0].view.slice": "1 or more",
+        "cases[0].view.window": 'did you mean "lung"',
+        "cases[0].view.zoom": "unknown key",
+        "cases[0].annotations[0].shape": '"square" is not a shape (arrow, circle, text)',
+        "cases[0].annotations[1].label": "not text",
+        "cases[0].annotations[2].points": "a circle takes 2 points, not 1",
+        "cases[0].annotations[2].lable": 'did you mean "label"',
+        "cases[0].annotations[3].points": "list of [x, y]",
+        "cases[0].annotations[3].label": "required for a text annotation",
+        "slug": '"dup" is also the slug of the case in ',
+    }
+    for key, needle in expected.items():
+        assert needle in by_key.get(key, ""), (key, by_key)
+    assert "cases/dup/case.md: " in by_key["slug"]  # the second names the first
+    assert 'site.toml ("First of two")' in by_key["slug"]
+    (front,) = [p for p in info.value.problems if "cases/broken" in p.file]
+    assert "front matter is not valid TOML" in front.message
+    assert "(at line 3, column" in front.message, front.message  # the file's line, not line 2
+
+
+def test_slices_and_windows_the_series_do_not_have_are_warned_by_the_build(
+    site_dir: Path,
+) -> None:
+    from sitegen.build import build
+
+    config = write_site(
+        site_dir,
+        '[build]\nworkers = 1\n\n[[cases]]\nslug = "mr"\ntitle = "MR"\nsource = "sample:head-mr"\n'
+        'view = { series = 1, slice = 99, window = "bone" }\n'
+        "annotations = [{ series = 2, slice = 1, points = [[1, 2]] }]\n",
+    )
+    report = build(load_config(config), workers=1)
+    assert report.published
+    text = "\n".join(report.warnings)
+    assert 'site.toml: case "mr": view: slice 99, but series 1 has 32 slices' in text, text
+    assert 'view.window: "bone" is none of the series\' windows (default)' in text, text
+    assert "annotations[0]: series 2, but the case has 1 series" in text, text

@@ -15,21 +15,12 @@ from ..attrs import first, nested, values
 from ..config import Case
 from ..model import Instance, Series, Study, frame_path, series_dir
 from ..packs import plan
+from ..presets import PRESETS
 from ..text import markdown_html
 
 MANIFEST_VERSION = 1
 
 # Modality presets (center, width in rescaled units), after the windows the data carries.
-PRESETS: dict[str, list[tuple[str, float, float]]] = {
-    "CT": [
-        ("soft tissue", 40, 400),
-        ("lung", -600, 1500),
-        ("bone", 400, 1800),
-        ("brain", 40, 80),
-        ("mediastinum", 50, 350),
-        ("liver", 60, 160),
-    ],
-}
 
 
 def _floats(values: list[Any]) -> list[float] | None:
