@@ -182,10 +182,11 @@ def build(
     report.errors += outdir.problems(site, out, take_over)
     if report.errors:
         raise BuildFailed(report)
-    with publish.locked(out):
-        publish.recover(out)
+    home = publish.home_for(out, site.root)  # where the temporary tree, spare and lock live
+    with publish.locked(out, home):
+        publish.recover(out, home)
         # the tree the last publish swapped out, recycled (see publish.reuse), or a new folder
-        tmp = publish.take_spare(out) or publish.new_temp_dir(out)
+        tmp = publish.take_spare(out, home) or publish.new_temp_dir(out, home)
         cache = BuildCache(site.root / ".sitegen/cache", read=not clean)
         options = f"strict={strict} deid={report.deid} out={out}"
         try:
@@ -201,7 +202,7 @@ def build(
             with _stage(report, ui, "publish", None) as detail:
                 diff = publish.diff_trees(built.files, built.published)
                 report.added, report.changed, report.removed = diff
-                publish.swap_in(tmp, out)
+                publish.swap_in(tmp, out, home)
                 cache.finish(out, report.summary(), built.last)
                 detail.append(
                     f"{out.name}/ (swapped atomically): {len(report.added)} added, "
@@ -210,7 +211,7 @@ def build(
             report.published = True
         finally:
             if tmp.exists():  # not published: the next build recycles it
-                publish.keep_spare(tmp, out)
+                publish.keep_spare(tmp, out, home)
             gc.unfreeze()  # see cache.no_gc
     return report
 

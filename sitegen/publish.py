@@ -1,4 +1,5 @@
-"""Atomic publish: build beside the output folder, then swap it in.
+"""Atomic publish: build beside the output folder (or in the site's .sitegen/publish, see
+`home_for`), then swap it in.
 
 A failed or interrupted build never touches the published folder: the new site is written to
 a sibling temporary folder and exchanged with the old one in one rename (Linux
@@ -21,6 +22,7 @@ import ctypes.util
 import fcntl
 import filecmp
 import functools
+import hashlib
 import os
 import secrets
 import shutil
@@ -32,19 +34,47 @@ _RENAME_EXCHANGE = 2
 _AT_FDCWD = -100
 
 
-def _tmp_prefix(out: Path) -> str:
-    return f".{out.name}.sitegen-tmp-"
+def home_for(out: Path, root: Path) -> Path:
+    """Where builds keep their state for `out` (temporary tree, spare, lock): beside it when
+    it is a folder of the site's own (public/), else in <root>/.sitegen/publish, so that an
+    upload of the folder that holds `out` takes none of it; beside it all the same when that
+    is on another filesystem (a swap is a rename)."""
+    if out.parent == root:
+        return root
+    state = root / ".sitegen" / "publish"
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        state.mkdir(parents=True, exist_ok=True)
+        if state.stat().st_dev == out.parent.stat().st_dev:
+            return state
+    except OSError:
+        pass
+    return out.parent
 
 
-def _old_prefix(out: Path) -> str:
-    return f".{out.name}.sitegen-old-"
+def _name(out: Path, home: Path | None) -> tuple[Path, str]:
+    """(the folder, the name stem) of `out`'s state files: `.public.sitegen-*` beside it, or
+    `<name>-<hash of its path>.sitegen-*` in a shared home (two outputs may share a name)."""
+    if home is None or home == out.parent:
+        return out.parent, f".{out.name}"
+    return home, f"{out.name}-{hashlib.sha256(str(out).encode()).hexdigest()[:10]}"
+
+
+def _tmp_prefix(out: Path, home: Path | None) -> str:
+    return _name(out, home)[1] + ".sitegen-tmp-"
+
+
+def _old_prefix(out: Path, home: Path | None) -> str:
+    return _name(out, home)[1] + ".sitegen-old-"
 
 
 @contextlib.contextmanager
-def locked(out: Path) -> Iterator[None]:
+def locked(out: Path, home: Path | None = None) -> Iterator[None]:
     """One build at a time per output folder."""
+    folder, stem = _name(out, home)
+    folder.mkdir(parents=True, exist_ok=True)
     out.parent.mkdir(parents=True, exist_ok=True)
-    with open(out.parent / f".{out.name}.sitegen-lock", "w") as fh:
+    with open(folder / f"{stem}.sitegen-lock", "w") as fh:
         try:
             fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -52,17 +82,19 @@ def locked(out: Path) -> Iterator[None]:
         yield
 
 
-def recover(out: Path) -> None:
+def recover(out: Path, home: Path | None = None) -> None:
     """Undo what a killed build left: restore a half-swapped output, drop temp folders."""
-    olds = sorted(out.parent.glob(_old_prefix(out) + "*"))
+    folder, _ = _name(out, home)
+    olds = sorted(folder.glob(_old_prefix(out, home) + "*"))
     if olds and not out.exists():
         os.rename(olds.pop(), out)
-    for leftover in olds + sorted(out.parent.glob(_tmp_prefix(out) + "*")):
+    for leftover in olds + sorted(folder.glob(_tmp_prefix(out, home) + "*")):
         shutil.rmtree(leftover, ignore_errors=True)
 
 
-def new_temp_dir(out: Path) -> Path:
-    tmp = out.parent / f"{_tmp_prefix(out)}{os.getpid()}-{secrets.token_hex(4)}"
+def new_temp_dir(out: Path, home: Path | None = None) -> Path:
+    folder, _ = _name(out, home)
+    tmp = folder / f"{_tmp_prefix(out, home)}{os.getpid()}-{secrets.token_hex(4)}"
     tmp.mkdir(parents=True)
     return tmp
 
@@ -88,47 +120,50 @@ def _exchange(a: Path, b: Path) -> bool:
     return rc == 0
 
 
-def _spare(out: Path) -> Path:
-    return out.parent / f".{out.name}.sitegen-spare"
+def _spare(out: Path, home: Path | None) -> Path:
+    folder, stem = _name(out, home)
+    return folder / f"{stem}.sitegen-spare"
 
 
-def take_spare(out: Path) -> Path | None:
+def take_spare(out: Path, home: Path | None = None) -> Path | None:
     """The spare tree, moved to a new temporary folder to build in, or None."""
-    tmp = out.parent / f"{_tmp_prefix(out)}{os.getpid()}-{secrets.token_hex(4)}"
+    folder, _ = _name(out, home)
+    tmp = folder / f"{_tmp_prefix(out, home)}{os.getpid()}-{secrets.token_hex(4)}"
     try:
-        os.rename(_spare(out), tmp)
+        os.rename(_spare(out, home), tmp)
     except FileNotFoundError:
         return None
     return tmp
 
 
-def keep_spare(tree: Path, out: Path) -> None:
+def keep_spare(tree: Path, out: Path, home: Path | None = None) -> None:
     """Keep an unpublished tree as the next build's spare (or delete it: one spare is enough)."""
     try:
-        os.rename(tree, _spare(out))
+        os.rename(tree, _spare(out, home))
     except OSError:
         shutil.rmtree(tree, ignore_errors=True)
 
 
-def swap_in(tmp: Path, out: Path) -> None:
+def swap_in(tmp: Path, out: Path, home: Path | None = None) -> None:
     """Make `tmp` the published `out`; the old output becomes the spare. A first publish
     leaves a copy of its tree (hard links) as the spare."""
     if not out.exists():
         os.rename(tmp, out)
-        if not _spare(out).exists():
+        if not _spare(out, home).exists():
             try:
                 _link_copy(out, tmp)
-                keep_spare(tmp, out)
+                keep_spare(tmp, out, home)
             except OSError:  # published all the same; the next build starts afresh
                 shutil.rmtree(tmp, ignore_errors=True)
         return
     if _exchange(tmp, out):
-        keep_spare(tmp, out)  # tmp now holds the old site
+        keep_spare(tmp, out, home)  # tmp now holds the old site
         return
-    old = out.parent / f"{_old_prefix(out)}{os.getpid()}"
+    folder, _ = _name(out, home)
+    old = folder / f"{_old_prefix(out, home)}{os.getpid()}"
     os.rename(out, old)
     os.rename(tmp, out)
-    keep_spare(old, out)
+    keep_spare(old, out, home)
 
 
 def _link_copy(src: Path, dest: Path) -> None:

@@ -308,7 +308,8 @@ def make_server(
 
 class InputFilter(watchfiles.DefaultFilter):
     """watchfiles' default filter (editor swap files, .git, caches), minus the build's own
-    output: the published folder and its temporary and lock files beside it."""
+    output: the published folder, its temporary and lock files beside it, and .sitegen/ (the
+    cache, the key, the build state of an output elsewhere)."""
 
     def __init__(self, out: Path) -> None:
         super().__init__()
@@ -319,9 +320,8 @@ class InputFilter(watchfiles.DefaultFilter):
         p = Path(path)
         if p == self.out or self.out in p.parents:
             return False
-        return not any(part.startswith(self.own) for part in p.parts) and super().__call__(
-            change, path
-        )
+        ours = any(part.startswith(self.own) or part == ".sitegen" for part in p.parts)
+        return not ours and super().__call__(change, path)
 
 
 def watch_paths(site: Site) -> list[Path]:

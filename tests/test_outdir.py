@@ -124,3 +124,19 @@ def test_a_file_named_as_the_output_is_refused(site_dir: Path) -> None:
         build(load_config(config), workers=1)
     assert "is not a folder sitegen made" in "\n".join(info.value.report.errors)
     assert (site_dir / "public").read_text() == "not a folder"
+
+
+def test_an_output_elsewhere_has_nothing_of_the_builds_beside_it(site_dir: Path) -> None:
+    """`--out parent/site`: the folder a user uploads (parent/) holds only the site; the
+    temporary tree, the spare and the lock live in the site's .sitegen/publish."""
+    config = _write_site(site_dir, "public")
+    parent = site_dir.parent / "upload"
+    for _ in range(2):  # the second build recycles the first one's spare
+        report = build(load_config(config), out_dir=parent / "site", workers=1)
+        assert report.published, report.errors
+        assert sorted(p.name for p in parent.iterdir()) == ["site"]
+    state = sorted(p.name for p in (site_dir / ".sitegen/publish").iterdir())
+    assert any(n.endswith(".sitegen-spare") for n in state), state
+    assert any(n.endswith(".sitegen-lock") for n in state), state
+    assert (parent / "site/index.html").is_file()
+    assert not list(site_dir.glob(".public.sitegen-*"))  # not beside the default output
