@@ -16,6 +16,7 @@ from .presets import PRESETS
 
 VIEW_KEYS = ("series", "slice", "window")
 ANNOTATION_KEYS = ("series", "slice", "shape", "points", "label", "reveal")
+QUESTION_KEYS = ("prompt", "options", "answer", "explanations", "model")
 SHAPES = {"arrow": (1, 2), "circle": (2, 2), "text": (1, 1)}  # shape: (min, max) points
 PRESET_NAMES = sorted({name for presets in PRESETS.values() for name, _, _ in presets})
 
@@ -102,6 +103,42 @@ def _annotation(a: dict[str, Any], key: str, add: Add) -> None:
         add(f"{key}.label", "required for a text annotation: the text it shows")
     if "reveal" in a and not isinstance(a["reveal"], bool):
         add(f"{key}.reveal", f"{a['reveal']!r} is not true or false")
+
+
+def question(q: dict[str, Any], key: str, add: Add) -> None:
+    """A multiple-choice question (`options`, the 1-based `answer`, optional `explanations`,
+    one per option) or a free-text one (no options; an optional `model` answer)."""
+    for name in q:
+        if name not in QUESTION_KEYS:
+            add(f"{key}.{name}", f"unknown key{_did_you_mean(name, list(QUESTION_KEYS))}")
+    if not isinstance(q.get("prompt"), str) or not q.get("prompt", "").strip():
+        add(f"{key}.prompt", "required: the question, as text")
+    for name in ("model",):
+        if name in q and not isinstance(q[name], str):
+            add(f"{key}.{name}", f"{q[name]!r} is not text")
+    if "options" not in q:
+        for name in ("answer", "explanations"):
+            if name in q:
+                add(f"{key}.{name}", "only for a question with options")
+        return
+    options = q["options"]
+    if (
+        not isinstance(options, list)
+        or len(options) < 2
+        or not all(isinstance(o, str) and o.strip() for o in options)
+    ):
+        add(f"{key}.options", "must be a list of two or more answers, as text")
+        return
+    if "model" in q:
+        add(f"{key}.model", "only for a free-text question (no options): explain with explanations")
+    answer = q.get("answer")
+    if isinstance(answer, bool) or not isinstance(answer, int) or not 1 <= answer <= len(options):
+        add(f"{key}.answer", f"required: the number of the right option, 1 to {len(options)}")
+    explanations = q.get("explanations", [])
+    if not isinstance(explanations, list) or not all(isinstance(e, str) for e in explanations):
+        add(f"{key}.explanations", "must be a list of texts, one per option")
+    elif explanations and len(explanations) != len(options):
+        add(f"{key}.explanations", f"{len(explanations)} for {len(options)} options: one each")
 
 
 def _is_number(value: Any) -> bool:

@@ -548,9 +548,18 @@ SCAFFOLD_CASE = """\
 title = "Example: chest CT phantom"
 source = "sample:chest-ct"   # replace with a folder of DICOM files, a .zip or a DICOMDIR
 history = "Generated phantom: replace with the clinical history."
-findings = "A small nodule in one lung."
+findings = "A small nodule in the right lung."
 diagnosis = "Pulmonary nodule"
 tags = ["chest", "ct"]
+unknown = false   # true: a quiz; title, tags, findings and the answer wait for Reveal
+view = { series = 1, slice = 41, window = "lung" }   # where the viewer opens
+annotations = [
+  { series = 1, slice = 41, shape = "arrow", points = [[127, 241], [92, 204]], label = "Nodule" },
+]
+questions = [
+  { prompt = "What is the finding?", options = ["Pneumothorax", "Pulmonary nodule"], answer = 2 },
+  { prompt = "Describe it as in a report.", model = "A 10 mm solid nodule, right lower lobe." },
+]
 +++
 Write the discussion here, in Markdown.
 """

@@ -129,6 +129,7 @@ class Case:
     unknown: bool = False
     view: dict[str, Any] = field(default_factory=dict)
     annotations: tuple[dict[str, Any], ...] = ()
+    questions: tuple[dict[str, Any], ...] = ()  # prompts for the reader, answers behind Reveal
     auth: dict[str, str] = field(default_factory=dict)
     burned_in: str = ""
     masks: tuple[Mask, ...] = ()
@@ -221,6 +222,7 @@ CASE_KEYS: dict[str, tuple[tuple[type, ...], str]] = {
     "unknown": _BOOL,
     "view": _TABLE,
     "annotations": _LIST,
+    "questions": _LIST,
     "auth": _TABLE,
     "burned_in": _STR,
     "masks": _LIST,
@@ -533,6 +535,12 @@ def _case(
         chk.add(f"{prefix}annotations", "must be a list of tables")
         annotations = []
     casecheck.problems(good.get("view", {}), annotations, prefix, chk.add)
+    questions = good.get("questions", [])
+    if not all(isinstance(q, dict) for q in questions):
+        chk.add(f"{prefix}questions", "must be a list of tables")
+        questions = []
+    for n, q in enumerate(questions):
+        casecheck.question(q, f"{prefix}questions[{n}]", chk.add)
     auth = good.get("auth", {})
     _check_auth(auth, f"{prefix}auth", chk, root, source)
     stack = good.get("stack", {})
@@ -566,6 +574,7 @@ def _case(
         unknown=good.get("unknown", False),
         view=good.get("view", {}),
         annotations=tuple(annotations),
+        questions=tuple(questions),
         auth={k: str(v) for k, v in auth.items()},
         burned_in=burned,
         masks=masks,

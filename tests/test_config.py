@@ -207,3 +207,25 @@ def test_slices_and_windows_the_series_do_not_have_are_warned_by_the_build(
     assert 'site.toml: case "mr": view: slice 99, but series 1 has 32 slices' in text, text
     assert 'view.window: "bone" is none of the series\' windows (default)' in text, text
     assert "annotations[0]: series 2, but the case has 1 series" in text, text
+
+
+def test_question_mistakes_are_reported_with_the_rest(site_dir: Path) -> None:
+    config = write_site(
+        site_dir,
+        '[[cases]]\nslug = "q"\ntitle = "Q"\nsource = "sample:head-mr"\nquestions = [\n'
+        '  { prompt = "A?", options = ["x", "y"], answr = 1 },\n'
+        '  { prompt = "B?", options = ["x", "y"], answer = 3, explanations = ["only one"] },\n'
+        '  { options = ["x"], answer = 1 },\n'
+        '  { prompt = "Free?", model = 4 },\n'
+        "]\n",
+    )
+    with pytest.raises(ConfigError) as info:
+        load_config(config)
+    by_key = {p.key: p.message for p in info.value.problems}
+    assert 'did you mean "answer"' in by_key["cases[0].questions[0].answr"]
+    assert "right option, 1 to 2" in by_key["cases[0].questions[0].answer"]
+    assert "right option, 1 to 2" in by_key["cases[0].questions[1].answer"]
+    assert "1 for 2 options" in by_key["cases[0].questions[1].explanations"]
+    assert "required" in by_key["cases[0].questions[2].prompt"]
+    assert "two or more" in by_key["cases[0].questions[2].options"]
+    assert "not text" in by_key["cases[0].questions[3].model"]

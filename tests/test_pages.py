@@ -42,6 +42,12 @@ findings = "Deep sulcus sign."
 diagnosis = "Tension pneumothorax"
 discussion = "Needle decompression first. See [guideline](https://example.org/g)."
 tags = ["chest", "trauma"]
+questions = [
+  { prompt = "Which sign is shown?", options = ["Deep sulcus sign", "Silhouette sign"],
+    answer = 1,
+    explanations = ["Air collects *anteriorly* and basally.", "Consolidation beside a border."] },
+  { prompt = "What do you do first?", model = "Needle decompression, then a drain." },
+]
 
 [[cases]]
 slug = "brain-mr"
@@ -213,7 +219,7 @@ def test_unknown_case_pages_hold_nothing_of_the_answer(built: tuple[Site, Path])
     answer = json.loads((out / "data/answers/brain-mr.json").read_text(encoding="utf-8"))
     assert answer["title"] == "Glioblastoma multiforme" and answer["tags"] == ["neuro"]
     assert "Ring-enhancing" in answer["findingsHtml"] and "Butterfly" in answer["discussionHtml"]
-    assert not (out / "data/answers/chest-trauma.json").exists()  # nothing hidden there
+    assert not (out / "data/answers/hostile.json").exists()  # nothing hidden there
 
 
 def test_cards_and_open_graph_tags(built: tuple[Site, Path]) -> None:
@@ -527,3 +533,44 @@ def test_a_quiz_cards_text_gives_nothing_away(built: tuple[Site, Path]) -> None:
     assert "glioblastoma" not in quiz and "neuro" not in quiz
     with Image.open(out / "cases/chest-trauma/card.png") as card:
         assert "trauma" in pytesseract.image_to_string(card.convert("L")).lower()
+
+
+def test_questions_check_answers_fetched_only_then_and_kept_in_the_browser(
+    browser: Any, built: tuple[Site, Path]
+) -> None:
+    """The page holds the prompts and options only; Check fetches the answer file and says
+    right or wrong with the explanations; the reader's pick and text survive a reload."""
+    _, out = built
+    html = (out / "cases/chest-trauma/index.html").read_text(encoding="utf-8")
+    assert "Which sign is shown?" in html and "Silhouette sign" in html
+    for secret in ("anteriorly", "Consolidation beside", "Needle decompression, then"):
+        assert secret not in html, secret
+    answer = json.loads((out / "data/answers/chest-trauma.json").read_text(encoding="utf-8"))
+    assert answer["questions"][0]["answer"] == 1
+    assert "<em>anteriorly</em>" in answer["questions"][0]["explanationsHtml"][0]
+    with serving(out, "/teaching/") as url:
+        context = browser.new_context()
+        page = context.new_page()
+        fetched: list[str] = []
+        page.on("request", lambda r: "data/answers/" in r.url and fetched.append(r.url))
+        page.goto(url + "cases/chest-trauma/")
+        first, second = page.locator("form.question").all()
+        assert not fetched  # nothing asked before a check
+        first.get_by_label("Silhouette sign").check()
+        first.get_by_role("button", name="Check").click()
+        first.get_by_text("Not quite: the answer is option 1.").wait_for()
+        assert first.get_by_text("Consolidation beside a border.").is_visible()
+        assert first.get_by_text("anteriorly").is_visible()  # the right one's explanation
+        assert fetched == [url + "data/answers/chest-trauma.json"]
+        first.get_by_label("Deep sulcus sign").check()
+        first.get_by_role("button", name="Check").click()
+        first.get_by_text("Correct.").wait_for()
+        second.locator("textarea").fill("Decompress it")
+        second.get_by_role("button", name="Show the answer").click()
+        second.get_by_text("Needle decompression, then a drain.").wait_for()
+        page.reload()
+        first, second = page.locator("form.question").all()
+        assert first.get_by_label("Deep sulcus sign").is_checked()  # kept in this browser
+        assert second.locator("textarea").input_value() == "Decompress it"
+        assert page.get_by_text("Correct.").count() == 0  # not shown again until asked
+        context.close()

@@ -215,7 +215,7 @@ def case_view(site: Site, case: Case, studies: list[Study], out: Path) -> CaseVi
             case.history or (not case.unknown and case.findings) or site.site.description
         ),
         relative=not root,
-        answer=base + answer_path(case.slug) if case.unknown else "",
+        answer=base + answer_path(case.slug) if case.unknown or case.questions else "",
     )
     if studies and (out / "ohif/index.html").is_file():
         from ..ohif import ohif_study_url

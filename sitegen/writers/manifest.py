@@ -109,8 +109,9 @@ def answer_path(slug: str) -> str:
 
 def hides_answer(case: Case) -> bool:
     """A quiz case (unknown = true) hides its title, tags, findings, diagnosis, discussion
-    and annotation labels; any case hides its `reveal = true` annotations."""
-    return case.unknown or any(a.get("reveal") for a in case.annotations)
+    and annotation labels; any case hides its `reveal = true` annotations and the answers
+    to its questions."""
+    return case.unknown or bool(case.questions) or any(a.get("reveal") for a in case.annotations)
 
 
 def answer_manifest(case: Case) -> dict[str, Any]:
@@ -124,6 +125,14 @@ def answer_manifest(case: Case) -> dict[str, Any]:
         "diagnosis": case.diagnosis,
         "discussionHtml": markdown_html(case.discussion),
         "annotations": [dict(a) for a in case.annotations],
+        "questions": [
+            {
+                "answer": q.get("answer"),
+                "explanationsHtml": [markdown_html(e) for e in q.get("explanations", [])],
+                "modelHtml": markdown_html(q.get("model", "")),
+            }
+            for q in case.questions
+        ],
     }
 
 

@@ -88,3 +88,82 @@
     if (data.type === "sitegen:reveal" && details.open !== !!data.on) details.open = !!data.on;
   });
 })();
+
+// Questions: a multiple-choice answer is checked, and a free-text one compared with the
+// model answer, with the answer file fetched only then; what the reader picks or writes is
+// kept in this browser (localStorage) and nowhere else.
+(function () {
+  const section = document.getElementById("questions");
+  if (!section || !section.dataset.answer) return;
+  const key = (n) => `sitegen:${section.dataset.slug}:q${n}`;
+  let loaded = null;
+
+  function store(n, value) {
+    try { localStorage.setItem(key(n), value); } catch (err) { /* storage off: fine */ }
+  }
+  function stored(n) {
+    try { return localStorage.getItem(key(n)); } catch (err) { return null; }
+  }
+  function answers() {
+    loaded = loaded || fetch(section.dataset.answer).then((response) => {
+      if (!response.ok) throw new Error(`HTTP ${response.status}`);
+      return response.json();
+    });
+    return loaded.then((a) => a.questions || [], (err) => {
+      loaded = null;
+      throw err;
+    });
+  }
+  function html(el, markup) {
+    const div = document.createElement("div");
+    div.innerHTML = markup; // build-rendered Markdown, raw HTML off
+    el.append(div);
+  }
+  function say(form, verdict, parts) {
+    const box = form.querySelector(".feedback");
+    const p = document.createElement("p");
+    p.className = "verdict";
+    p.textContent = verdict;
+    box.replaceChildren(p);
+    for (const markup of parts) if (markup) html(box, markup);
+  }
+
+  function check(form, n) {
+    const radios = Array.from(form.querySelectorAll('input[type="radio"]'));
+    const text = form.querySelector("textarea");
+    const picked = radios.find((r) => r.checked);
+    if (radios.length && !picked) return say(form, "Pick an answer first.", []);
+    answers().then((all) => {
+      const q = all[n] || {};
+      if (text) return say(form, "A model answer: compare it with yours.", [q.modelHtml]);
+      const choice = Number(picked.value);
+      store(n, String(choice));
+      radios.forEach((r) => {
+        const label = r.closest(".option");
+        label.classList.toggle("right", Number(r.value) === q.answer);
+        label.classList.toggle("wrong", r.checked && Number(r.value) !== q.answer);
+      });
+      const explain = q.explanationsHtml || [];
+      const right = choice === q.answer;
+      say(form, right ? "Correct." : `Not quite: the answer is option ${q.answer}.`,
+        right ? [explain[choice - 1]] : [explain[choice - 1], explain[q.answer - 1]]);
+    }, (err) => say(form, `The answer could not be loaded (${err.message}).`, []));
+  }
+
+  section.querySelectorAll("form.question").forEach((form) => {
+    const n = Number(form.dataset.question);
+    const text = form.querySelector("textarea");
+    const before = stored(n);
+    if (text) {
+      if (before) text.value = before;
+      text.addEventListener("input", () => store(n, text.value));
+    } else if (before) {
+      const radio = form.querySelector(`input[type="radio"][value="${Number(before)}"]`);
+      if (radio) radio.checked = true; // the reader's last pick; checked again on request
+    }
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      check(form, n);
+    });
+  });
+})();
