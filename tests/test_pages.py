@@ -43,9 +43,11 @@ diagnosis = "Tension pneumothorax"
 discussion = "Needle decompression first. See [guideline](https://example.org/g)."
 tags = ["chest", "trauma"]
 questions = [
-  { prompt = "Which sign is shown?", options = ["Deep sulcus sign", "Silhouette sign"],
-    answer = 1,
-    explanations = ["Air collects *anteriorly* and basally.", "Consolidation beside a border."] },
+  { prompt = "Which sign is shown?", answer = 1, options = [
+    "Deep sulcus sign", "Silhouette sign",
+  ], explanations = [
+    "Air collects *anteriorly* and basally.", "Consolidation beside a border.",
+  ] },
   { prompt = "What do you do first?", model = "Needle decompression, then a drain." },
 ]
 
