@@ -9,6 +9,7 @@ numbers against the series the build read, as warnings naming the case and key.
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -139,6 +140,51 @@ def question(q: dict[str, Any], key: str, add: Add) -> None:
         add(f"{key}.explanations", "must be a list of texts, one per option")
     elif explanations and len(explanations) != len(options):
         add(f"{key}.explanations", f"{len(explanations)} for {len(options)} options: one each")
+
+
+DOI_RE = re.compile(r"^10\.\d{4,9}/\S+$")
+REFERENCE_KEYS = ("text", "doi", "pmid", "url")
+
+
+def reference(ref: Any, key: str, add: Add) -> dict[str, str] | None:
+    """A reference: a citation as text, or { text, doi, pmid, url } (the identifiers become
+    links); the normalised table, or None when it is wrong."""
+    if isinstance(ref, str):
+        ref = {"text": ref}
+    if not isinstance(ref, dict):
+        add(key, "must be a citation as text or { text, doi, pmid, url }")
+        return None
+    ok = True
+    for name in ref:
+        if name not in REFERENCE_KEYS:
+            add(f"{key}.{name}", f"unknown key{_did_you_mean(name, list(REFERENCE_KEYS))}")
+            ok = False
+    if not isinstance(ref.get("text"), str) or not ref.get("text", "").strip():
+        add(f"{key}.text", "required: the citation, as text")
+        ok = False
+    checks = {
+        "doi": (lambda v: bool(DOI_RE.match(v)), 'a DOI such as "10.1148/radiol.2017161659"'),
+        "pmid": (str.isdigit, "a PubMed ID: digits only"),
+        "url": (lambda v: v.startswith(("https://", "http://")) and " " not in v, "an http(s) URL"),
+    }
+    for name, (valid, what) in checks.items():
+        if name in ref and not (isinstance(ref[name], str) and valid(ref[name])):
+            add(f"{key}.{name}", f"{ref[name]!r} is not {what}")
+            ok = False
+    return {k: v.strip() for k, v in ref.items()} if ok else None
+
+
+def related(slugs: dict[str, list[Any]], known: list[str]) -> list[tuple[str, str, str]]:
+    """(slug, key, message) for every `related` entry that names no case of the site."""
+    out = []
+    for slug, names in slugs.items():
+        for n, name in enumerate(names):
+            if not isinstance(name, str) or name not in known:
+                hint = _did_you_mean(str(name), known)
+                out.append((slug, f"related[{n}]", f'"{name}" is no case of this site{hint}'))
+            elif name == slug:
+                out.append((slug, f"related[{n}]", "a case cannot be related to itself"))
+    return out
 
 
 def _is_number(value: Any) -> bool:

@@ -130,6 +130,8 @@ class Case:
     view: dict[str, Any] = field(default_factory=dict)
     annotations: tuple[dict[str, Any], ...] = ()
     questions: tuple[dict[str, Any], ...] = ()  # prompts for the reader, answers behind Reveal
+    references: tuple[dict[str, str], ...] = ()  # { text, doi, pmid, url }
+    related: tuple[str, ...] = ()  # slugs of other cases of the site
     auth: dict[str, str] = field(default_factory=dict)
     burned_in: str = ""
     masks: tuple[Mask, ...] = ()
@@ -223,6 +225,8 @@ CASE_KEYS: dict[str, tuple[tuple[type, ...], str]] = {
     "view": _TABLE,
     "annotations": _LIST,
     "questions": _LIST,
+    "references": _LIST,
+    "related": _LIST,
     "auth": _TABLE,
     "burned_in": _STR,
     "masks": _LIST,
@@ -243,6 +247,7 @@ class _Checker:
     def __init__(self, file: str) -> None:
         self.file = file
         self.problems: list[Problem] = []
+        self.related: dict[str, list[Any]] = {}  # a case's slug -> its `related`, even if bad
 
     def add(self, key: str, message: str) -> None:
         self.problems.append(Problem(self.file, key, message))
@@ -326,8 +331,10 @@ def parse_config(data: dict[str, Any], config_file: Path) -> Site:
         raw_cases = []
     cases: list[Case] = []
     problems = list(chk.problems)
+    checkers: list[_Checker] = []
     for i, raw in enumerate(raw_cases):
         c = _Checker(chk.file)
+        checkers.append(c)
         if not isinstance(raw, dict):
             c.add(f"cases[{i}]", "must be a table")
         else:
@@ -337,6 +344,7 @@ def parse_config(data: dict[str, Any], config_file: Path) -> Site:
         problems += c.problems
     for case_md in sorted((root / "cases").glob("*/case.md")):
         c = _Checker(_label(case_md))
+        checkers.append(c)
         case = _case_from_markdown(case_md, c, root)
         if case is not None:
             cases.append(case)
@@ -355,6 +363,14 @@ def parse_config(data: dict[str, Any], config_file: Path) -> Site:
                     "each case needs its own",
                 )
             )
+    links: dict[str, list[Any]] = {}
+    files: dict[str, str] = {}
+    for c in checkers:
+        for slug, names in c.related.items():
+            links.setdefault(slug, names)
+            files.setdefault(slug, c.file)
+    for slug, key, message in casecheck.related(links, list(links)):
+        problems.append(Problem(files[slug], key, f'case "{slug}": {message}'))
     if problems:
         raise ConfigError(problems)
     return Site(root, config_file, site, build, deid, ohif, tuple(cases))
@@ -515,6 +531,8 @@ def _case(
             f"{prefix}slug",
             f'"{slug}": use lowercase letters, digits and \'-\' (e.g. "{suggest_slug(slug)}")',
         )
+    if isinstance(slug, str):
+        chk.related[slug] = list(good.get("related", []))  # checked once every slug is known
     if "title" not in raw:
         chk.add(f"{prefix}title", "required")
     source = good.get("source")
@@ -541,6 +559,10 @@ def _case(
         questions = []
     for n, q in enumerate(questions):
         casecheck.question(q, f"{prefix}questions[{n}]", chk.add)
+    references = [
+        casecheck.reference(r, f"{prefix}references[{n}]", chk.add)
+        for n, r in enumerate(good.get("references", []))
+    ]
     auth = good.get("auth", {})
     _check_auth(auth, f"{prefix}auth", chk, root, source)
     stack = good.get("stack", {})
@@ -575,6 +597,8 @@ def _case(
         view=good.get("view", {}),
         annotations=tuple(annotations),
         questions=tuple(questions),
+        references=tuple(r for r in references if r is not None),
+        related=tuple(good.get("related", [])),
         auth={k: str(v) for k, v in auth.items()},
         burned_in=burned,
         masks=masks,

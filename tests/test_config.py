@@ -229,3 +229,22 @@ def test_question_mistakes_are_reported_with_the_rest(site_dir: Path) -> None:
     assert "required" in by_key["cases[0].questions[2].prompt"]
     assert "two or more" in by_key["cases[0].questions[2].options"]
     assert "not text" in by_key["cases[0].questions[3].model"]
+
+
+def test_reference_and_related_mistakes(site_dir: Path) -> None:
+    config = write_site(
+        site_dir,
+        '[[cases]]\nslug = "a"\ntitle = "A"\nsource = "sample:head-mr"\n'
+        'related = ["brian", "a"]\n'
+        'references = [{ text = "X", doi = "doi:10.1/x" }, { txt = "Y" }, 7]\n'
+        '[[cases]]\nslug = "brain"\ntitle = "B"\nsource = "sample:head-mr"\n',
+    )
+    with pytest.raises(ConfigError) as info:
+        load_config(config)
+    by_key = {p.key: p.message for p in info.value.problems}
+    assert "is not a DOI" in by_key["cases[0].references[0].doi"]
+    assert 'did you mean "text"' in by_key["cases[0].references[1].txt"]
+    assert "citation as text" in by_key["cases[0].references[2]"]
+    assert '"brian" is no case of this site; did you mean "brain"?' in by_key["related[0]"]
+    assert by_key["related[0]"].startswith('case "a": ')
+    assert "related to itself" in by_key["related[1]"]

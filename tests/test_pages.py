@@ -42,6 +42,11 @@ findings = "Deep sulcus sign."
 diagnosis = "Tension pneumothorax"
 discussion = "Needle decompression first. See [guideline](https://example.org/g)."
 tags = ["chest", "trauma"]
+references = [
+  "A plain citation.",
+  { text = "Fleischner Society 2017", doi = "10.1148/radiol.2017161659", pmid = "28240562" },
+]
+related = ["brain-mr"]
 questions = [
   { prompt = "Which sign is shown?", answer = 1, options = [
     "Deep sulcus sign", "Silhouette sign",
@@ -61,6 +66,8 @@ diagnosis = "Glioblastoma"
 discussion = "Butterfly pattern across the corpus callosum."
 tags = ["neuro"]
 unknown = true
+references = [{ text = "Glioblastoma imaging review", doi = "10.1000/gbm.2020" }]
+related = ["chest-trauma"]
 
 [[cases]]
 slug = "hostile"
@@ -218,9 +225,12 @@ def test_unknown_case_pages_hold_nothing_of_the_answer(built: tuple[Site, Path])
         assert secret not in html and secret not in gallery, secret
         assert secret.lower() not in search.lower(), secret
     assert "Headache for three weeks" in html  # the history is the question
+    assert "gbm.2020" not in html and "Related cases" not in html  # behind Reveal too
     answer = json.loads((out / "data/answers/brain-mr.json").read_text(encoding="utf-8"))
     assert answer["title"] == "Glioblastoma multiforme" and answer["tags"] == ["neuro"]
     assert "Ring-enhancing" in answer["findingsHtml"] and "Butterfly" in answer["discussionHtml"]
+    assert 'href="https://doi.org/10.1000/gbm.2020"' in answer["referencesHtml"]
+    assert answer["related"] == ["chest-trauma"]
     assert not (out / "data/answers/hostile.json").exists()  # nothing hidden there
 
 
@@ -355,6 +365,8 @@ def test_case_page_reveal_and_embedded_viewer(browser: Any, built: tuple[Site, P
         page.get_by_text("Glioblastoma multiforme").first.wait_for()
         assert page.is_visible("text=Butterfly pattern")
         assert page.is_visible("text=Ring-enhancing mass")
+        assert page.is_visible("text=Glioblastoma imaging review")  # its references, now
+        assert page.get_attribute("#answer a[href$='/cases/chest-trauma/']", "href")
         # one Reveal for both: the embedded viewer shows the answer too ...
         viewer_frame.wait_for_function(
             "() => document.getElementById('title').textContent === 'Glioblastoma multiforme'"
@@ -576,3 +588,20 @@ def test_questions_check_answers_fetched_only_then_and_kept_in_the_browser(
         assert second.locator("textarea").input_value() == "Decompress it"
         assert page.get_by_text("Correct.").count() == 0  # not shown again until asked
         context.close()
+
+
+def test_references_related_cases_and_the_pager(built: tuple[Site, Path]) -> None:
+    """References link their DOI and PubMed entry; related cases and previous/next go by
+    public titles, so a quiz is "Unknown case" on its neighbours' pages too."""
+    _, out = built
+    html = (out / "cases/chest-trauma/index.html").read_text(encoding="utf-8")
+    assert "<li>A plain citation.</li>" in html
+    assert 'href="https://doi.org/10.1148/radiol.2017161659"' in html
+    assert 'href="https://pubmed.ncbi.nlm.nih.gov/28240562/"' in html
+    related = html[html.index("Related cases") :]
+    assert 'href="/teaching/cases/brain-mr/">Unknown case</a>' in related
+    assert 'rel="next">Unknown case &rarr;' in html and 'rel="prev"' not in html
+    assert "Glioblastoma" not in html
+    middle = (out / "cases/brain-mr/index.html").read_text(encoding="utf-8")
+    assert 'rel="prev">&larr; Tension pneumothorax</a>' in middle
+    assert 'rel="next">' in middle and "<script>alert" not in middle  # the hostile title, escaped

@@ -27,7 +27,7 @@ from ..config import Case, Site
 from ..faults import is_resource_error, reason
 from ..hosts import CSP, absolute_root
 from ..model import Study, series_dir
-from ..text import markdown_html
+from ..text import markdown_html, references_html
 from ..writers.manifest import answer_path
 
 HERE = Path(__file__).parent
@@ -120,6 +120,9 @@ class CaseView:
     relative: bool = False  # no [site] url: the embed snippet works on this site only
     browser_zip: tuple[str, str] | None = None  # (list URL, size): the zip made in the browser
     answer: str = ""  # a quiz case: the URL of what it hides until Reveal
+    related: list[tuple[str, str]] = field(default_factory=list)  # (public title, URL)
+    previous: tuple[str, str] | None = None  # (public title, URL), in the site's order
+    next: tuple[str, str] | None = None
     html: dict[str, Markup] = field(default_factory=dict)
 
     @property
@@ -238,7 +241,22 @@ def case_view(site: Site, case: Case, studies: list[Study], out: Path) -> CaseVi
         view.downloads.append((f"{base}downloads/{zip_file.name}", label, size))
     for name in ("history", "findings", "discussion"):
         view.html[name] = Markup(markdown_html(getattr(case, name)))
+    view.html["references"] = Markup(references_html(case.references))
     return view
+
+
+def link_cases(views: list[CaseView]) -> None:
+    """Each case's related cases, and the previous and next case in the site's order, by
+    their public titles (a quiz is "Unknown case" there too)."""
+    by_slug = {v.case.slug: v for v in views}
+    for n, view in enumerate(views):
+        view.related = [
+            (by_slug[s].public_title, by_slug[s].url) for s in view.case.related if s in by_slug
+        ]
+        if n > 0:
+            view.previous = (views[n - 1].public_title, views[n - 1].url)
+        if n + 1 < len(views):
+            view.next = (views[n + 1].public_title, views[n + 1].url)
 
 
 def _common(site: Site) -> dict[str, Any]:
@@ -299,6 +317,7 @@ def write_pages(
     for case in site.cases:
         mine = [s for s in studies if s.case == case.slug]
         views.append(case_view(site, case, mine, out))
+    link_cases(views)
 
     assets = out / "assets"
     assets.mkdir(parents=True, exist_ok=True)

@@ -16,7 +16,7 @@ from ..config import Case
 from ..model import Instance, Series, Study, frame_path, series_dir
 from ..packs import plan
 from ..presets import PRESETS
-from ..text import markdown_html
+from ..text import markdown_html, references_html
 
 MANIFEST_VERSION = 1
 
@@ -125,6 +125,8 @@ def answer_manifest(case: Case) -> dict[str, Any]:
         "diagnosis": case.diagnosis,
         "discussionHtml": markdown_html(case.discussion),
         "annotations": [dict(a) for a in case.annotations],
+        "referencesHtml": references_html(case.references),
+        "related": list(case.related),  # slugs: the page links them by their public titles
         "questions": [
             {
                 "answer": q.get("answer"),

@@ -57,6 +57,22 @@
       parts.push(diagnosis);
     }
     if (answer.discussionHtml) parts.push(section("Discussion", answer.discussionHtml));
+    if (answer.referencesHtml) parts.push(section("References", answer.referencesHtml));
+    const related = (answer.related || []).filter((slug) => /^[a-z0-9-]+$/.test(slug));
+    if (related.length) {
+      const part = element("section");
+      part.append(element("h2", "Related cases"));
+      const list = element("ul", "", "related");
+      for (const slug of related) {
+        const link = element("a", slug);
+        link.href = new URL(`../${slug}/`, location.href).href; // cases/<slug>/ beside this one
+        const item = element("li");
+        item.append(link);
+        list.append(item);
+      }
+      part.append(list);
+      parts.push(part);
+    }
     box.replaceChildren(...parts);
   }
 
