@@ -1,12 +1,14 @@
 // A small pool of decode workers. The OpenJPH WASM is fetched and compiled once (boot.js starts
-// it), and the compiled module is handed to every worker. The pool starts with one worker and
+// it and hands it over), and the compiled module is handed to every worker. The pool starts with one worker and
 // grows after the first image, so extra workers do not compete with the first frame.
 
 import { SYNTAXES, syntaxName } from "./manifest.js";
-import { WORKER_URL, firstWorker, wasm } from "./boot.js";
 
 export class DecoderPool {
-  constructor() {
+  // `early`: what boot.js started, { wasm, workerUrl, firstWorker }
+  constructor({ wasm, workerUrl, firstWorker }) {
+    this.wasm = wasm;
+    this.workerUrl = workerUrl;
     this.workers = [];
     this.pending = new Map();
     this.nextId = 1;
@@ -21,7 +23,7 @@ export class DecoderPool {
       this.#failWorker(worker, event.message || "decoder worker failed to start");
     };
     this.workers.push({ worker, busy: 0 });
-    wasm.then(({ module, error }) => {
+    this.wasm.then(({ module, error }) => {
       if (error) this.wasmError = `the HTJ2K decoder could not start (${error.message})`;
       worker.postMessage({ type: "init", module: module || null });
     });
@@ -29,7 +31,7 @@ export class DecoderPool {
 
   // Up to `size` workers (default: cores - 1, at most 4).
   grow(size = Math.min(4, Math.max(1, (navigator.hardwareConcurrency || 2) - 1))) {
-    while (this.workers.length < size) this.#add(new Worker(WORKER_URL));
+    while (this.workers.length < size) this.#add(new Worker(this.workerUrl));
   }
 
   // Decode one frame; resolves to {pixels, samples, ms}. `bytes` (an ArrayBuffer) is transferred.

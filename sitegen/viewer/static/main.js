@@ -4,7 +4,6 @@
 
 import { parseFragment, formatFragment, parseWindow, fmt } from "./url.js";
 import { loadManifest, defaultWindow, presetWindow, SITE_ROOT } from "./manifest.js";
-import { SLUG, manifestFetch } from "./boot.js";
 import { DecoderPool } from "./decoder.js";
 import { FrameLoader } from "./loader.js";
 import { renderImage, valueAt, autoWindow } from "./render.js";
@@ -20,14 +19,14 @@ import { loadAnswer, tellPage, listenToPage } from "./answer.js";
 const $ = (id) => document.getElementById(id);
 const clamp = (v, lo, hi) => Math.max(lo, Math.min(hi, v));
 
-const decoder = new DecoderPool(); // boot.js has already started the WASM and one worker
+let decoder = null; // made in start(), from the WASM and worker boot.js has started
 const stage = $("stage");
 const canvas = $("image");
 const context = canvas.getContext("2d", { alpha: false, willReadFrequently: false });
 const viewport = new Viewport(stage);
 const overlays = new Overlays($("overlays"));
 const layer = new AnnotationLayer($("svg"));
-const loader = new FrameLoader(decoder, { onUpdate: frameUpdated });
+let loader = null;
 
 const state = {
   series: 0,
@@ -440,8 +439,14 @@ function fatal(text) {
   document.body.classList.add("failed"); // one message; no tools, panel or slider for no image
 }
 
-async function boot() {
-  const slug = SLUG;
+// boot.js calls this with what it started: { slug, manifestFetch, wasm, workerUrl, firstWorker }.
+export function start(early) {
+  decoder = new DecoderPool(early);
+  loader = new FrameLoader(decoder, { onUpdate: frameUpdated });
+  boot(early.slug, early.manifestFetch);
+}
+
+async function boot(slug, manifestFetch) {
   if (!slug) {
     fatal("No case given: open the viewer from a case page (viewer/?case=<slug>).");
     return;
@@ -496,4 +501,3 @@ window.sitegenViewer = {
   pixels: () => loader.entry(current, state.slice).image?.pixels ?? null,
 };
 
-boot();
