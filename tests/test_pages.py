@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
+import sys
 from collections import deque
 from pathlib import Path
 from typing import Any
@@ -605,3 +606,30 @@ def test_references_related_cases_and_the_pager(built: tuple[Site, Path]) -> Non
     middle = (out / "cases/brain-mr/index.html").read_text(encoding="utf-8")
     assert 'rel="prev">&larr; Tension pneumothorax</a>' in middle
     assert 'rel="next">' in middle and "<script>alert" not in middle  # the hostile title, escaped
+
+
+def test_a_big_gallery_sorts_and_shows_pages_of_cards(browser: Any, tmp_path: Path) -> None:
+    """60 cases: 48 cards, then "Show more (12 more)"; a search starts again at its first
+    page; sorting by title reorders the cards and goes into the link."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+    from gallery import make_site
+
+    out = make_site(tmp_path / "site", 60)
+    with serving(out, "/") as url:
+        page = browser.new_page()
+        page.goto(url)
+        page.wait_for_selector("#filters:not([hidden])")
+        shown = page.locator("#cases li:not([hidden])")
+        assert shown.count() == 48
+        assert page.inner_text("#more") == "Show more (12 more)"
+        page.click("#more")
+        assert shown.count() == 60 and not page.is_visible("#more")
+        page.fill("#q", "neuro")  # every case: back to the first page of them
+        assert shown.count() == 48 and page.is_visible("#more")
+        page.fill("#q", "")
+        page.select_option("#sort", "title")
+        page.click("#more")
+        titles = page.locator("#cases li:not([hidden]) .card-title").all_inner_texts()
+        assert len(titles) == 60 and titles == sorted(titles)  # "Case 0001: ..." first
+        assert titles[-1] == "Unknown case" and "sort=title" in page.url
+        page.close()
