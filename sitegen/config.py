@@ -15,6 +15,8 @@ from typing import Any
 
 from . import casecheck
 from .deid import DEFAULT_OPTIONS, KNOWN_OPTIONS
+from .lessons import Lesson
+from .lessons import parse as parse_lessons
 from .sources._dicomweb_url import looks_like_url, parse_dicomweb_url
 
 if sys.version_info >= (3, 11):
@@ -160,6 +162,7 @@ class Site:
     deid: DeidSettings
     ohif: OhifSettings
     cases: tuple[Case, ...]
+    lessons: tuple[Lesson, ...] = ()
 
     def source_path(self, case: Case) -> Path:
         """The local path a non-sample, non-URL case source points at."""
@@ -233,7 +236,7 @@ CASE_KEYS: dict[str, tuple[tuple[type, ...], str]] = {
     "study_description": _STR,
     "stack": _TABLE,
 }
-TOP_KEYS = (*SECTIONS, "cases")
+TOP_KEYS = (*SECTIONS, "cases", "lessons")
 
 
 def _hint(key: str, known: tuple[str, ...] | list[str]) -> str:
@@ -371,9 +374,12 @@ def parse_config(data: dict[str, Any], config_file: Path) -> Site:
             files.setdefault(slug, c.file)
     for slug, key, message in casecheck.related(links, list(links)):
         problems.append(Problem(files[slug], key, f'case "{slug}": {message}'))
+    lesson_problems = _Checker(chk.file)
+    lessons = parse_lessons(data.get("lessons"), list(links), lesson_problems.add)
+    problems += lesson_problems.problems
     if problems:
         raise ConfigError(problems)
-    return Site(root, config_file, site, build, deid, ohif, tuple(cases))
+    return Site(root, config_file, site, build, deid, ohif, tuple(cases), lessons)
 
 
 def _site_settings(raw: dict[str, Any], chk: _Checker) -> SiteSettings:

@@ -191,6 +191,7 @@ def redirects(site: Site, out: Path) -> str:
 
 def sitemap(site: Site, root: str) -> str:
     urls = [root] + [f"{root}cases/{case.slug}/" for case in site.cases]
+    urls += [f"{root}lessons/{lesson.slug}/" for lesson in site.lessons]
     body = "".join(f"  <url><loc>{escape(u)}</loc></url>\n" for u in urls)
     return (
         '<?xml version="1.0" encoding="UTF-8"?>\n'

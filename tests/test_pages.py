@@ -80,6 +80,12 @@ diagnosis = '''</details><script>alert('dx')</script>'''
 discussion = '''<iframe src="javascript:alert('d')"></iframe> <img src=x onerror=alert('d2')>'''
 tags = ["chest", "<b onmouseover=alert('tag')>bold</b>"]
 study_description = '''"><svg onload=alert('sd')>'''
+
+[[lessons]]
+slug = "emergencies"
+title = "Emergencies first"
+description = "Two cases, *in order*."
+cases = ["brain-mr", "chest-trauma"]
 """
 
 
@@ -633,3 +639,38 @@ def test_a_big_gallery_sorts_and_shows_pages_of_cards(browser: Any, tmp_path: Pa
         assert len(titles) == 60 and titles == sorted(titles)  # "Case 0001: ..." first
         assert titles[-1] == "Unknown case" and "sort=title" in page.url
         page.close()
+
+
+def test_a_lesson_has_its_page_its_order_and_is_named_on_its_cases(
+    built: tuple[Site, Path],
+) -> None:
+    """lessons/<slug>/: the description, the cases' cards in the lesson's order (a quiz by its
+    public title); the gallery lists the lesson; each case page names it with its place."""
+    _, out = built
+    html = (out / "lessons/emergencies/index.html").read_text(encoding="utf-8")
+    assert "<h1>Emergencies first</h1>" in html and "<em>in order</em>" in html
+    cards = re.findall(r'<li data-slug="([^"]+)">', html)
+    assert cards == ["brain-mr", "chest-trauma"]
+    assert "Unknown case" in html and "Glioblastoma" not in html
+    gallery = (out / "index.html").read_text(encoding="utf-8")
+    assert 'href="/teaching/lessons/emergencies/">Emergencies first</a>' in gallery
+    case = (out / "cases/chest-trauma/index.html").read_text(encoding="utf-8")
+    assert 'href="/teaching/lessons/emergencies/">Emergencies first</a> (2 of 2)' in case
+    assert "lessons/emergencies/" in (out / "sitemap.xml").read_text(encoding="utf-8")
+
+
+def test_lesson_mistakes_are_configuration_errors(tmp_path: Path) -> None:
+    from sitegen.config import ConfigError, load_config
+
+    config = tmp_path / "site.toml"
+    config.write_text(
+        '[site]\ntitle = "T"\n\n[[cases]]\nslug = "brain"\ntitle = "B"\nsource = "sample:head-mr"\n'
+        '\n[[lessons]]\nslug = "L 1"\ncases = ["brian", "brain", "brain"]\ntopic = "x"\n'
+    )
+    with pytest.raises(ConfigError) as info:
+        load_config(config)
+    by_key = {p.key: p.message for p in info.value.problems}
+    assert "lowercase" in by_key["lessons[0].slug"] and "required" in by_key["lessons[0].title"]
+    assert 'did you mean "brain"?' in by_key["lessons[0].cases[0]"]
+    assert "twice" in by_key["lessons[0].cases"]
+    assert "unknown key" in by_key["lessons[0].topic"]

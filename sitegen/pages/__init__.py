@@ -26,6 +26,7 @@ from ..cards import KeyImage, key_image, render_card, view_series
 from ..config import Case, Site
 from ..faults import is_resource_error, reason
 from ..hosts import CSP, absolute_root
+from ..lessons import Lesson
 from ..model import Study, series_dir
 from ..text import markdown_html, references_html
 from ..writers.manifest import answer_path
@@ -123,6 +124,7 @@ class CaseView:
     related: list[tuple[str, str]] = field(default_factory=list)  # (public title, URL)
     previous: tuple[str, str] | None = None  # (public title, URL), in the site's order
     next: tuple[str, str] | None = None
+    lessons: list[tuple[str, str, int, int]] = field(default_factory=list)  # title, URL, n, of
     html: dict[str, Markup] = field(default_factory=dict)
 
     @property
@@ -245,7 +247,25 @@ def case_view(site: Site, case: Case, studies: list[Study], out: Path) -> CaseVi
     return view
 
 
-def link_cases(views: list[CaseView]) -> None:
+def write_lessons(
+    site: Site, views: list[CaseView], env: Environment, common: dict[str, Any], out: Path
+) -> None:
+    """lessons/<slug>/index.html: a lesson's text and its cases' cards, in its order."""
+    by_slug = {v.case.slug: v for v in views}
+    for lesson in site.lessons:
+        folder = out / "lessons" / lesson.slug
+        folder.mkdir(parents=True, exist_ok=True)
+        html = env.get_template("lesson.html").render(
+            common,
+            lesson=lesson,
+            views=[by_slug[s] for s in lesson.cases if s in by_slug],
+            description=plain_excerpt(lesson.description) or site.site.title,
+            description_html=Markup(markdown_html(lesson.description)),
+        )
+        (folder / "index.html").write_text(html, encoding="utf-8")
+
+
+def link_cases(views: list[CaseView], lessons: tuple[Lesson, ...] = ()) -> None:
     """Each case's related cases, and the previous and next case in the site's order, by
     their public titles (a quiz is "Unknown case" there too)."""
     by_slug = {v.case.slug: v for v in views}
@@ -257,6 +277,12 @@ def link_cases(views: list[CaseView]) -> None:
             view.previous = (views[n - 1].public_title, views[n - 1].url)
         if n + 1 < len(views):
             view.next = (views[n + 1].public_title, views[n + 1].url)
+    base = views[0].url.removesuffix(f"cases/{views[0].case.slug}/") if views else "/"
+    for lesson in lessons:
+        for n, slug in enumerate(lesson.cases, start=1):
+            if slug in by_slug:
+                url = f"{base}lessons/{lesson.slug}/"
+                by_slug[slug].lessons.append((lesson.title, url, n, len(lesson.cases)))
 
 
 def _common(site: Site) -> dict[str, Any]:
@@ -317,7 +343,7 @@ def write_pages(
     for case in site.cases:
         mine = [s for s in studies if s.case == case.slug]
         views.append(case_view(site, case, mine, out))
-    link_cases(views)
+    link_cases(views, site.lessons)
 
     assets = out / "assets"
     assets.mkdir(parents=True, exist_ok=True)
@@ -362,8 +388,9 @@ def write_pages(
     tags = sorted({t for v in views for t in v.public_tags}, key=str.lower)
     modalities = sorted({m for v in views for m in v.modalities})
     gallery = env.get_template("index.html").render(
-        common, cases=views, tags=tags, modalities=modalities
+        common, cases=views, tags=tags, modalities=modalities, lessons=site.lessons
     )
+    write_lessons(site, views, env, common, out)
     (out / "index.html").write_text(gallery, encoding="utf-8")
     (out / "404.html").write_text(env.get_template("404.html").render(common), encoding="utf-8")
 
