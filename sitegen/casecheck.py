@@ -187,6 +187,18 @@ def related(slugs: dict[str, list[Any]], known: list[str]) -> list[tuple[str, st
     return out
 
 
+def study_note(note: Any, key: str, add: Add) -> None:
+    """What the case says of one of its studies, in date order: { label, findings }."""
+    if not isinstance(note, dict):
+        add(key, 'must be a table: { label = "...", findings = "..." }')
+        return
+    for name, value in note.items():
+        if name not in ("label", "findings"):
+            add(f"{key}.{name}", f"unknown key{_did_you_mean(name, ['label', 'findings'])}")
+        elif not isinstance(value, str):
+            add(f"{key}.{name}", f"{value!r} is not text")
+
+
 def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 

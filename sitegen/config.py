@@ -134,6 +134,7 @@ class Case:
     questions: tuple[dict[str, Any], ...] = ()  # prompts for the reader, answers behind Reveal
     references: tuple[dict[str, str], ...] = ()  # { text, doi, pmid, url }
     related: tuple[str, ...] = ()  # slugs of other cases of the site
+    studies: tuple[dict[str, str], ...] = ()  # per study, in date order: { label, findings }
     auth: dict[str, str] = field(default_factory=dict)
     burned_in: str = ""
     masks: tuple[Mask, ...] = ()
@@ -230,6 +231,7 @@ CASE_KEYS: dict[str, tuple[tuple[type, ...], str]] = {
     "questions": _LIST,
     "references": _LIST,
     "related": _LIST,
+    "studies": _LIST,
     "auth": _TABLE,
     "burned_in": _STR,
     "masks": _LIST,
@@ -569,6 +571,9 @@ def _case(
         casecheck.reference(r, f"{prefix}references[{n}]", chk.add)
         for n, r in enumerate(good.get("references", []))
     ]
+    studies = good.get("studies", [])
+    for n, study in enumerate(studies):
+        casecheck.study_note(study, f"{prefix}studies[{n}]", chk.add)
     auth = good.get("auth", {})
     _check_auth(auth, f"{prefix}auth", chk, root, source)
     stack = good.get("stack", {})
@@ -605,6 +610,7 @@ def _case(
         questions=tuple(questions),
         references=tuple(r for r in references if r is not None),
         related=tuple(good.get("related", [])),
+        studies=tuple(studies),
         auth={k: str(v) for k, v in auth.items()},
         burned_in=burned,
         masks=masks,

@@ -674,3 +674,48 @@ def test_lesson_mistakes_are_configuration_errors(tmp_path: Path) -> None:
     assert 'did you mean "brain"?' in by_key["lessons[0].cases[0]"]
     assert "twice" in by_key["lessons[0].cases"]
     assert "unknown key" in by_key["lessons[0].topic"]
+
+
+def _two_studies(root: Path, options: str) -> Path:
+    """One patient's CT of 2024-01-15 and its follow-up 91 days later; a 45-year-old woman."""
+    for name, date in (("first", "20240115"), ("later", "20240415")):
+        write_ct_series(root / f"cases/fu/{name}", 2, seed=name)
+        for path in (root / f"cases/fu/{name}").iterdir():
+            ds = pydicom.dcmread(path)
+            ds.StudyDate, ds.PatientAge = date, "045Y"
+            ds.save_as(path)
+    (root / ".sitegen").mkdir(parents=True, exist_ok=True)
+    (root / ".sitegen/key").write_bytes(KEY)
+    config = root / "site.toml"
+    config.write_text(
+        f'[site]\ntitle = "T"\n\n[build]\nworkers = 1\n\n[deid]\noptions = [{options}]\n\n'
+        '[[cases]]\nslug = "fu"\ntitle = "Follow-up"\nsource = "cases/fu"\n'
+        'studies = [{ label = "Initial CT", findings = "A *new* nodule." },'
+        ' { label = "Follow-up", findings = "Unchanged." }]\n',
+        encoding="utf-8",
+    )
+    report = build(load_config(config), workers=1)
+    assert report.published, report.errors
+    return root / "public"
+
+
+def test_a_case_of_two_studies_has_a_timeline_and_its_presentation(tmp_path: Path) -> None:
+    """Relative dates from the shifted ones (the interval survives, the dates are never
+    shown), each study's label, series and findings; "45-year-old woman" only when
+    de-identification kept age and sex (retain-patient-characteristics)."""
+    out = _two_studies(
+        tmp_path / "kept", '"retain-patient-characteristics", "retain-modified-dates"'
+    )
+    html = (out / "cases/fu/index.html").read_text(encoding="utf-8")
+    assert '<p class="presentation">45-year-old woman</p>' in html
+    timeline = html[
+        html.index('<ol class="timeline">') : html.index(
+            "</ol>", html.index('<ol class="timeline">')
+        )
+    ]
+    assert timeline.index("Day 0") < timeline.index("Initial CT") < timeline.index("+3 months")
+    assert "<em>new</em>" in timeline and "Unchanged." in timeline
+    assert timeline.count('class="badge"') == 2  # a series link per study
+    assert "2024" not in timeline  # no date, shifted or not
+    plain = _two_studies(tmp_path / "plain", '"retain-modified-dates"')
+    assert 'class="presentation"' not in (plain / "cases/fu/index.html").read_text()

@@ -20,7 +20,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup, escape
 
-from .. import __version__, _json
+from .. import __version__, _json, presentation
 from ..attrs import first
 from ..cards import KeyImage, key_image, render_card, view_series
 from ..config import Case, Site
@@ -102,6 +102,17 @@ class SeriesView:
 
 
 @dataclass
+class StudyView:
+    """One study on a case's timeline: when (relative to the first), what the case says."""
+
+    when: str
+    label: str
+    description: str
+    series: list[SeriesView]
+    findings: Markup
+
+
+@dataclass
 class CaseView:
     """What the templates show of one case; `public_title` is safe to show before reveal."""
 
@@ -125,6 +136,8 @@ class CaseView:
     previous: tuple[str, str] | None = None  # (public title, URL), in the site's order
     next: tuple[str, str] | None = None
     lessons: list[tuple[str, str, int, int]] = field(default_factory=list)  # title, URL, n, of
+    presentation: str = ""  # "45-year-old woman", when de-identification kept age and sex
+    timeline: list[StudyView] = field(default_factory=list)  # several studies, in date order
     html: dict[str, Markup] = field(default_factory=dict)
 
     @property
@@ -189,7 +202,9 @@ def case_view(site: Site, case: Case, studies: list[Study], out: Path) -> CaseVi
     base, root = site.site.base_url, absolute_root(site)
     viewer = f"{base}viewer/?case={case.slug}"
     series = []
+    per_study: list[list[SeriesView]] = []
     for study in studies:
+        per_study.append([])
         for s in study.series:
             meta = s.instances[0].metadata
             n = len(series) + 1
@@ -203,6 +218,7 @@ def case_view(site: Site, case: Case, studies: list[Study], out: Path) -> CaseVi
                     viewer=f"{viewer}#s={n}",
                 )
             )
+            per_study[-1].append(series[-1])
     page = f"cases/{case.slug}/"
     title = case.public_title
     view = CaseView(
@@ -244,7 +260,32 @@ def case_view(site: Site, case: Case, studies: list[Study], out: Path) -> CaseVi
     for name in ("history", "findings", "discussion"):
         view.html[name] = Markup(markdown_html(getattr(case, name)))
     view.html["references"] = Markup(references_html(case.references))
+    view.timeline = timeline(case, studies, per_study)
+    if studies:
+        meta = studies[0].series[0].instances[0].metadata
+        said = presentation.patient(_first(meta, "00101010"), _first(meta, "00100040"))
+        view.presentation = said[:1].upper() + said[1:]
     return view
+
+
+def timeline(case: Case, studies: list[Study], series: list[list[SeriesView]]) -> list[StudyView]:
+    """A case's studies in date order, each with its place in time ("Day 0", "+3 months"),
+    its series and what the case says of it (`studies = [{ label, findings }]`, in the same
+    order; a quiz's findings wait for Reveal). Empty for a case of one study and no notes."""
+    if len(studies) < 2 and not case.studies:
+        return []
+    dates = [_first(s.series[0].instances[0].metadata, "00080020") for s in studies]
+    order = sorted(range(len(studies)), key=lambda i: (dates[i] or "~", i))
+    whens = presentation.relative([dates[i] for i in order])
+    views = []
+    for k, i in enumerate(order):
+        note = case.studies[k] if k < len(case.studies) else {}
+        findings = "" if case.unknown else markdown_html(note.get("findings", ""))
+        description = _first(studies[i].series[0].instances[0].metadata, "00081030")
+        views.append(
+            StudyView(whens[k], note.get("label", ""), description, series[i], Markup(findings))
+        )
+    return views
 
 
 def write_lessons(

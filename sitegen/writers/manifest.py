@@ -126,6 +126,7 @@ def answer_manifest(case: Case) -> dict[str, Any]:
         "discussionHtml": markdown_html(case.discussion),
         "annotations": [dict(a) for a in case.annotations],
         "referencesHtml": references_html(case.references),
+        "studyFindingsHtml": [markdown_html(s.get("findings", "")) for s in case.studies],
         "related": list(case.related),  # slugs: the page links them by their public titles
         "questions": [
             {

@@ -57,6 +57,8 @@
       parts.push(diagnosis);
     }
     if (answer.discussionHtml) parts.push(section("Discussion", answer.discussionHtml));
+    const byStudy = (answer.studyFindingsHtml || []).filter(Boolean);
+    if (byStudy.length) parts.push(section("Findings by study", byStudy.join("")));
     if (answer.referencesHtml) parts.push(section("References", answer.referencesHtml));
     const related = (answer.related || []).filter((slug) => /^[a-z0-9-]+$/.test(slug));
     if (related.length) {
