@@ -209,8 +209,15 @@ def test_slices_and_windows_the_series_do_not_have_are_warned_by_the_build(
     assert "annotations[0]: series 2, but the case has 1 series" in text, text
 
 
+def problems_by_key(site_dir: Path, body: str) -> dict[str, str]:
+    """The configuration errors of a site.toml with `body`, by key."""
+    with pytest.raises(ConfigError) as info:
+        load_config(write_site(site_dir, body))
+    return {p.key: p.message for p in info.value.problems}
+
+
 def test_question_mistakes_are_reported_with_the_rest(site_dir: Path) -> None:
-    config = write_site(
+    by_key = problems_by_key(
         site_dir,
         '[[cases]]\nslug = "q"\ntitle = "Q"\nsource = "sample:head-mr"\nquestions = [\n'
         '  { prompt = "A?", options = ["x", "y"], answr = 1 },\n'
@@ -219,32 +226,34 @@ def test_question_mistakes_are_reported_with_the_rest(site_dir: Path) -> None:
         '  { prompt = "Free?", model = 4 },\n'
         "]\n",
     )
-    with pytest.raises(ConfigError) as info:
-        load_config(config)
-    by_key = {p.key: p.message for p in info.value.problems}
-    assert 'did you mean "answer"' in by_key["cases[0].questions[0].answr"]
-    assert "right option, 1 to 2" in by_key["cases[0].questions[0].answer"]
-    assert "right option, 1 to 2" in by_key["cases[0].questions[1].answer"]
-    assert "1 for 2 options" in by_key["cases[0].questions[1].explanations"]
-    assert "required" in by_key["cases[0].questions[2].prompt"]
-    assert "two or more" in by_key["cases[0].questions[2].options"]
-    assert "not text" in by_key["cases[0].questions[3].model"]
+    expected = {
+        "questions[0].answr": 'did you mean "answer"',
+        "questions[0].answer": "right option, 1 to 2",
+        "questions[1].answer": "right option, 1 to 2",
+        "questions[1].explanations": "1 for 2 options",
+        "questions[2].prompt": "required",
+        "questions[2].options": "two or more",
+        "questions[3].model": "not text",
+    }
+    for key, needle in expected.items():
+        assert needle in by_key[f"cases[0].{key}"], key
 
 
 def test_reference_and_related_mistakes(site_dir: Path) -> None:
-    config = write_site(
+    by_key = problems_by_key(
         site_dir,
         '[[cases]]\nslug = "a"\ntitle = "A"\nsource = "sample:head-mr"\n'
         'related = ["brian", "a"]\n'
         'references = [{ text = "X", doi = "doi:10.1/x" }, { txt = "Y" }, 7]\n'
         '[[cases]]\nslug = "brain"\ntitle = "B"\nsource = "sample:head-mr"\n',
     )
-    with pytest.raises(ConfigError) as info:
-        load_config(config)
-    by_key = {p.key: p.message for p in info.value.problems}
-    assert "is not a DOI" in by_key["cases[0].references[0].doi"]
-    assert 'did you mean "text"' in by_key["cases[0].references[1].txt"]
-    assert "citation as text" in by_key["cases[0].references[2]"]
-    assert '"brian" is no case of this site; did you mean "brain"?' in by_key["related[0]"]
+    expected = {
+        "cases[0].references[0].doi": "is not a DOI",
+        "cases[0].references[1].txt": 'did you mean "text"',
+        "cases[0].references[2]": "citation as text",
+        "related[0]": '"brian" is no case of this site; did you mean "brain"?',
+    }
+    for key, needle in expected.items():
+        assert needle in by_key[key], key
     assert by_key["related[0]"].startswith('case "a": ')
     assert "related to itself" in by_key["related[1]"]
