@@ -42,6 +42,7 @@ def make_site(root: Path, n: int) -> Path:
             f'source = "sample:head-mr"\nhistory = "Patient {i} with headache; {word}."\n'
             f'tags = ["neuro", "{WORDS[(i * 3) % len(WORDS)]}"]\n'
             f"unknown = {str(i % 7 == 0).lower()}\n"
+            f"added = 2026-{1 + i // 28 % 12:02d}-{1 + i % 28:02d}\n"
         )
     (root / "site.toml").write_text('[site]\ntitle = "Bench"\n\n' + "\n".join(cases))
     site = load_config(root / "site.toml")

@@ -6,6 +6,7 @@ raised together in one `ConfigError`, each naming the file, the key and the reas
 
 from __future__ import annotations
 
+import datetime as dt
 import difflib
 import re
 import sys
@@ -135,6 +136,7 @@ class Case:
     references: tuple[dict[str, str], ...] = ()  # { text, doi, pmid, url }
     related: tuple[str, ...] = ()  # slugs of other cases of the site
     studies: tuple[dict[str, str], ...] = ()  # per study, in date order: { label, findings }
+    added: str = ""  # when the case joined the site (YYYY-MM-DD): the gallery's "Newest"
     auth: dict[str, str] = field(default_factory=dict)
     burned_in: str = ""
     masks: tuple[Mask, ...] = ()
@@ -232,6 +234,7 @@ CASE_KEYS: dict[str, tuple[tuple[type, ...], str]] = {
     "references": _LIST,
     "related": _LIST,
     "studies": _LIST,
+    "added": ((str, dt.date), "a date (2026-11-30)"),
     "auth": _TABLE,
     "burned_in": _STR,
     "masks": _LIST,
@@ -571,6 +574,12 @@ def _case(
         casecheck.reference(r, f"{prefix}references[{n}]", chk.add)
         for n, r in enumerate(good.get("references", []))
     ]
+    added = good.get("added", "")
+    if isinstance(added, dt.date):
+        added = added.isoformat()[:10]
+    elif added and not re.match(r"^\d{4}-\d{2}-\d{2}$", added):
+        chk.add(f"{prefix}added", f'"{added}" is not a date: write it as 2026-11-30')
+        added = ""
     studies = good.get("studies", [])
     for n, study in enumerate(studies):
         casecheck.study_note(study, f"{prefix}studies[{n}]", chk.add)
@@ -611,6 +620,7 @@ def _case(
         references=tuple(r for r in references if r is not None),
         related=tuple(good.get("related", [])),
         studies=tuple(studies),
+        added=added,
         auth={k: str(v) for k, v in auth.items()},
         burned_in=burned,
         masks=masks,

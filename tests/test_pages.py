@@ -633,6 +633,10 @@ def test_a_big_gallery_sorts_and_shows_pages_of_cards(browser: Any, tmp_path: Pa
         page.fill("#q", "neuro")  # every case: back to the first page of them
         assert shown.count() == 48 and page.is_visible("#more")
         page.fill("#q", "")
+        page.select_option("#sort", "newest")  # by `added`: case 59 is the last added
+        assert page.locator("#cases li:not([hidden])").first.get_attribute("data-slug") == (
+            "case-0059"
+        )
         page.select_option("#sort", "title")
         page.click("#more")
         titles = page.locator("#cases li:not([hidden]) .card-title").all_inner_texts()

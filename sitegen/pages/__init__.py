@@ -162,6 +162,7 @@ class CaseView:
             "title": self.public_title,
             "tags": self.public_tags,
             "modalities": self.modalities,
+            "added": c.added,
             "text": search_text(words),
         }
 

@@ -50,6 +50,7 @@
   // The order cards are shown in: the site's own, by public title, or by modality.
   const orders = {
     site: (a, b) => a.position - b.position,
+    newest: (a, b) => (b.added || "").localeCompare(a.added || "") || a.position - b.position,
     title: (a, b) => a.title.localeCompare(b.title) || a.position - b.position,
     modality: (a, b) =>
       (a.modalities[0] || "~").localeCompare(b.modalities[0] || "~") || a.title.localeCompare(b.title),
