@@ -243,7 +243,7 @@ def test_reference_and_related_mistakes(site_dir: Path) -> None:
     by_key = problems_by_key(
         site_dir,
         '[[cases]]\nslug = "a"\ntitle = "A"\nsource = "sample:head-mr"\n'
-        'related = ["brian", "a"]\n'
+        'related = ["brian", "a"]\nadded = "last week"\n'
         'references = [{ text = "X", doi = "doi:10.1/x" }, { txt = "Y" }, 7]\n'
         '[[cases]]\nslug = "brain"\ntitle = "B"\nsource = "sample:head-mr"\n',
     )
@@ -251,6 +251,7 @@ def test_reference_and_related_mistakes(site_dir: Path) -> None:
         "cases[0].references[0].doi": "is not a DOI",
         "cases[0].references[1].txt": 'did you mean "text"',
         "cases[0].references[2]": "citation as text",
+        "cases[0].added": "is not a date: write it as 2026-11-30",
         "related[0]": '"brian" is no case of this site; did you mean "brain"?',
     }
     for key, needle in expected.items():
