@@ -255,7 +255,9 @@ class _Checker:
     def __init__(self, file: str) -> None:
         self.file = file
         self.problems: list[Problem] = []
-        self.related: dict[str, list[Any]] = {}  # a case's slug -> its `related`, even if bad
+        # every case this file declares, valid or not: (slug, title, its `related`), so that
+        # a shared slug and a related case are checked in the same run as everything else
+        self.declared: list[tuple[str, str, list[Any]]] = []
 
     def add(self, key: str, message: str) -> None:
         self.problems.append(Problem(self.file, key, message))
@@ -358,25 +360,25 @@ def parse_config(data: dict[str, Any], config_file: Path) -> Site:
             cases.append(case)
         problems += c.problems
 
-    seen: dict[str, Case] = {}
-    for case in cases:
-        first = seen.setdefault(case.slug, case)
-        if first is not case:
-            also = f"the case in {first.file}" if first.file != case.file else "another case"
-            problems.append(
-                Problem(
-                    case.file,
-                    "slug",
-                    f'"{case.slug}" is also the slug of {also} ("{first.title}"): '
-                    "each case needs its own",
-                )
-            )
+    seen: dict[str, tuple[str, str]] = {}  # slug -> (file, title) of the first to declare it
     links: dict[str, list[Any]] = {}
     files: dict[str, str] = {}
     for c in checkers:
-        for slug, names in c.related.items():
-            links.setdefault(slug, names)
-            files.setdefault(slug, c.file)
+        for slug, title, names in c.declared:
+            if slug in seen:
+                first_file, first_title = seen[slug]
+                also = f"the case in {first_file}" if first_file != c.file else "another case"
+                problems.append(
+                    Problem(
+                        c.file,
+                        "slug",
+                        f'"{slug}" is also the slug of {also} ("{first_title}"): '
+                        "each case needs its own",
+                    )
+                )
+                continue
+            seen[slug] = (c.file, title)
+            links[slug], files[slug] = names, c.file
     for slug, key, message in casecheck.related(links, list(links)):
         problems.append(Problem(files[slug], key, f'case "{slug}": {message}'))
     lesson_problems = _Checker(chk.file)
@@ -543,7 +545,10 @@ def _case(
             f'"{slug}": use lowercase letters, digits and \'-\' (e.g. "{suggest_slug(slug)}")',
         )
     if isinstance(slug, str):
-        chk.related[slug] = list(good.get("related", []))  # checked once every slug is known
+        title = good.get("title", "")
+        chk.declared.append(
+            (slug, title if isinstance(title, str) else "", good.get("related", []))
+        )
     if "title" not in raw:
         chk.add(f"{prefix}title", "required")
     source = good.get("source")

@@ -149,7 +149,7 @@ annotations = [
 [[cases]]
 slug = "dup"
 title = "First of two"
-source = "sample:head-mr"
+source = "sample:nope"
 """
 
 
@@ -184,6 +184,7 @@ def test_view_annotation_slug_and_front_matter_mistakes_in_one_run(site_dir: Pat
     for key, needle in expected.items():
         assert needle in by_key.get(key, ""), (key, by_key)
     assert "cases/dup/case.md: " in by_key["slug"]  # the second names the first
+    assert "unknown sample" in by_key["cases[1].source"]  # a first with a mistake of its own
     assert 'site.toml ("First of two")' in by_key["slug"]
     (front,) = [p for p in info.value.problems if "cases/broken" in p.file]
     assert "front matter is not valid TOML" in front.message
