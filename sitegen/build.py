@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from . import audit, casecheck, faults, identify, outdir, pixels, publish, transcode
+from . import audit, casecheck, faults, identify, outdir, pixels, publish, quick, transcode
 from .cache import (
     BuildCache,
     LastBuild,
@@ -317,7 +317,7 @@ def _build_into(
     if report.errors:
         return _Built()
     # the base URL too: the DICOMweb lists' RetrieveURLs hold it
-    code = _code_fingerprint() + f"\nbase_url={site.site.base_url}"
+    code = quick.code_fingerprint() + f"\nbase_url={site.site.base_url}"
     keys = _Keys(jobs, cache)
     out = Path(report.out_dir)
     fingerprint = _build_fingerprint(site, keys.keys, cache, options, code)
@@ -489,17 +489,6 @@ def _build_into(
 
 def _digest(*parts: str) -> str:
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
-
-
-def _code_fingerprint() -> str:
-    """sitegen's own files (code, templates, viewer) by size and mtime."""
-    package = Path(__file__).parent
-    parts = []
-    for path in sorted(package.rglob("*")):
-        if path.is_file() and "__pycache__" not in path.parts:
-            st = path.stat()
-            parts.append(f"{path.relative_to(package)}:{st.st_size}:{st.st_mtime_ns}")
-    return _digest(*parts)
 
 
 class _Keys:

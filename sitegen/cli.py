@@ -23,7 +23,7 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
-from . import __version__
+from . import __version__, quick
 from .build import BuildFailed, BuildReport, build
 from .config import (
     ConfigError,
@@ -207,6 +207,11 @@ def run_build(
     take_over: bool = False,
     site_url: str | None = None,
 ) -> BuildReport:
+    plain = not (as_json or clean or no_deid or take_over or executor not in (None, "local"))
+    args = ["--config", config, *(["--out", out] if out else []), *(["--strict"] * strict)]
+    args += [*(["--base-url", base_url] if base_url else [])]
+    args += [*(["--site-url", site_url] if site_url else [])]
+    found = quick.fingerprint(args) if plain else None  # before the build reads anything
     site = with_site_url(with_base_url(_load(config), base_url), site_url)
     if not quiet and not as_json:
         n = len(site.cases)
@@ -235,7 +240,15 @@ def run_build(
     else:
         _print_report(report, quiet)
     if not report.published:
+        quick.forget(found)
         sys.exit(1)
+    # what a no-op of this build prints: the next `sitegen build` may say it without building
+    noop = dataclasses.replace(
+        report, added=[], changed=[], removed=[], cached=report.instances, seconds={}
+    )
+    with console.capture() as captured:
+        _print_report(noop, quiet=True)
+    quick.remember(found, captured.get())
     return report
 
 
