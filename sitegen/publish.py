@@ -45,6 +45,7 @@ def home_for(out: Path, root: Path) -> Path:
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         state.mkdir(parents=True, exist_ok=True)
+        state.chmod(0o700)  # private like the rest of .sitegen/
         if state.stat().st_dev == out.parent.stat().st_dev:
             return state
     except OSError:

@@ -146,7 +146,11 @@ def remember(found: tuple[str, Path, Path] | None, text: str) -> None:
             "out_inode": out.stat().st_ino,
             "text": _ANSI.sub("", text),
         }
-        record.write_text(json.dumps(entry), encoding="utf-8")
+        # private like the rest of .sitegen/: the report it holds names input files
+        fd = os.open(record, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(json.dumps(entry))
+        record.chmod(0o600)
     except OSError:
         pass  # the next build decides for itself
 

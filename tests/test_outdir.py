@@ -135,6 +135,7 @@ def test_an_output_elsewhere_has_nothing_of_the_builds_beside_it(site_dir: Path)
         report = build(load_config(config), out_dir=parent / "site", workers=1)
         assert report.published, report.errors
         assert sorted(p.name for p in parent.iterdir()) == ["site"]
+    assert (site_dir / ".sitegen/publish").stat().st_mode & 0o777 == 0o700
     state = sorted(p.name for p in (site_dir / ".sitegen/publish").iterdir())
     assert any(n.endswith(".sitegen-spare") for n in state), state
     assert any(n.endswith(".sitegen-lock") for n in state), state

@@ -55,6 +55,7 @@ def test_a_no_op_is_answered_quickly_and_only_when_nothing_changed(tmp_path: Pat
     # other arguments, another key, a deleted output: never quick
     assert QUICK not in sitegen(root, "--json").stdout + sitegen(root, "--json").stderr
     record = root / ".sitegen/cache/quick.json"
+    assert record.stat().st_mode & 0o777 == 0o600  # private, like the rest of .sitegen/
     before = record.stat().st_mtime_ns
     quiet = sitegen(root, "-q")  # -q and -j change nothing of the output: quick, and quiet
     assert quiet.returncode == 0 and quiet.stderr.rstrip().endswith("0 removed"), quiet.stderr
