@@ -569,6 +569,9 @@ def test_questions_check_answers_fetched_only_then_and_kept_in_the_browser(
     answer = json.loads((out / "data/answers/chest-trauma.json").read_text(encoding="utf-8"))
     assert answer["questions"][0]["answer"] == 1
     assert "<em>anteriorly</em>" in answer["questions"][0]["explanationsHtml"][0]
+    # the viewer has nothing to reveal here (no quiz, no hidden annotation): no Reveal
+    manifest = json.loads((out / "data/cases/chest-trauma.json").read_text(encoding="utf-8"))
+    assert manifest["case"]["answer"] is None
     with serving(out, "/teaching/") as url:
         context = browser.new_context()
         page = context.new_page()

@@ -57,13 +57,19 @@ def _hostile_site(root: Path) -> Path:
         f'title = {_toml("Case " + P)}\nsource = "cases/hostile/dicom"\n'
         f"history = {_toml(P)}\nfindings = {_toml(P)}\ndiagnosis = {_toml(P)}\n"
         f"tags = {json.dumps(PAYLOADS)}\nstudy_description = {_toml(PAYLOADS[1])}\n"
+        # the teaching keys: questions, references, per-study notes
+        f"questions = [{{ prompt = {_toml(P)}, options = {json.dumps(PAYLOADS[:2])}, answer = 2, "
+        f"explanations = {json.dumps(PAYLOADS[2:4])} }}, {{ prompt = {_toml(P)}, "
+        f"model = {_toml(P)} }}]\n"
+        f'references = [{_toml(P)}, {{ text = {_toml(P)}, doi = "10.1000/x" }}]\n'
+        f"studies = [{{ label = {_toml(P)}, findings = {_toml(P)} }}]\n"
         f"{annotations}"
     )
     body = "\n\n".join(
         [P, "[link](javascript:alert('m1'))", "<script>alert('m2')</script>", f"## {P}"]
     )
     (root / "cases/hostile/case.md").write_text(f"+++\n{front}+++\n{body}\n", encoding="utf-8")
-    quiz = front.replace("title = ", "unknown = true\ntitle = ", 1)
+    quiz = front.replace("title = ", 'unknown = true\nrelated = ["hostile"]\ntitle = ', 1)
     (root / "cases/quiz").mkdir(parents=True)
     (root / "cases/quiz/case.md").write_text(
         f"+++\n{quiz.replace('cases/hostile/dicom', 'cases/quiz/dicom')}+++\n{body}\n",
@@ -74,7 +80,9 @@ def _hostile_site(root: Path) -> Path:
     config.write_text(
         f"[site]\ntitle = {_toml('Site ' + P)}\ndescription = {_toml(P)}\n"
         f"author = {_toml(P)}\nlicense = {_toml(PAYLOADS[0])}\n"
-        '[deid]\noptions = ["retain-device-identity", "clean-descriptors"]\n',
+        '[deid]\noptions = ["retain-device-identity", "clean-descriptors"]\n'
+        f'[[lessons]]\nslug = "l"\ntitle = {_toml(P)}\ndescription = {_toml(P)}\n'
+        'cases = ["quiz", "hostile"]\n',
         encoding="utf-8",
     )
     return config
@@ -103,6 +111,7 @@ def test_script_payloads_run_nowhere_on_a_server_without_headers(tmp_path: Path,
     assert PAYLOADS[1] in descriptions
     pages = _pages(out)
     assert "dicomweb/studies/" in pages and "cases/hostile/" in pages and "" in pages
+    assert "lessons/l/" in pages
     pages += ["viewer/?case=hostile", "viewer/?case=quiz", "viewer/?case=hostile&reveal=1"]
     dialogs: list[str] = []
     with serving(out, plain=True) as url:
@@ -120,10 +129,13 @@ def test_script_payloads_run_nowhere_on_a_server_without_headers(tmp_path: Path,
         if reveal.count():
             reveal.first.click()
             page.wait_for_timeout(300)
-        page.goto(url + "cases/quiz/", wait_until="load")
-        for button in page.locator("button, summary").all():
-            with contextlib.suppress(Exception):
-                button.click(timeout=500)
-        page.wait_for_timeout(300)
+        for case in ("quiz", "hostile"):  # Reveal, and the questions' answers, drawn
+            page.goto(url + f"cases/{case}/", wait_until="load")
+            page.locator("input[type=radio]").first.check()
+            for button in page.locator("button, summary").all():
+                with contextlib.suppress(Exception):
+                    button.click(timeout=500)
+            page.wait_for_timeout(300)
+            assert page.locator(".question .verdict").count() == 2, case  # both were checked
         context.close()
     assert dialogs == []

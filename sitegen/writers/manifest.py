@@ -20,8 +20,6 @@ from ..text import markdown_html, references_html
 
 MANIFEST_VERSION = 1
 
-# Modality presets (center, width in rescaled units), after the windows the data carries.
-
 
 def _floats(values: list[Any]) -> list[float] | None:
     try:
@@ -107,11 +105,15 @@ def answer_path(slug: str) -> str:
     return f"data/answers/{slug}.json"
 
 
+def _viewer_reveals(case: Case) -> bool:
+    return case.unknown or any(a.get("reveal") for a in case.annotations)
+
+
 def hides_answer(case: Case) -> bool:
     """A quiz case (unknown = true) hides its title, tags, findings, diagnosis, discussion
     and annotation labels; any case hides its `reveal = true` annotations and the answers
     to its questions."""
-    return case.unknown or bool(case.questions) or any(a.get("reveal") for a in case.annotations)
+    return _viewer_reveals(case) or bool(case.questions)
 
 
 def answer_manifest(case: Case) -> dict[str, Any]:
@@ -181,7 +183,9 @@ def case_manifest(
             "tags": shown["tags"],
             "view": dict(case.view),
             "annotations": shown["annotations"],
-            "answer": answer_path(case.slug) if hides_answer(case) else None,
+            # what the viewer's Reveal fetches: not for a case whose only answers are its
+            # questions' (the case page asks for those)
+            "answer": answer_path(case.slug) if _viewer_reveals(case) else None,
         },
         "studies": [
             {
