@@ -3,17 +3,9 @@
 // frames live in a byte-bounded cache; when it is full the frames farthest from the shown
 // slice (other series first) are dropped and fetched again when needed.
 
-import { PackStore } from "./packs.js";
+import { PackStore, fetchBytes } from "./packs.js";
 
 const MB = 1024 * 1024;
-
-async function fetchFrame(url) {
-  const response = await fetch(url);
-  if (!response.ok) {
-    throw new Error(response.status === 404 ? "the frame file is missing (HTTP 404)" : `HTTP ${response.status}`);
-  }
-  return response.arrayBuffer();
-}
 
 function cacheBudget() {
   // navigator.deviceMemory is a coarse GB figure (Chrome: 0.25..8); phones get less.
@@ -102,7 +94,7 @@ export class FrameLoader {
     entry.state = "loading";
     this.active++;
     try {
-      const bytes = frame.pack ? await this.packs.frame(frame) : await fetchFrame(frame.url);
+      const bytes = frame.pack ? await this.packs.frame(frame) : await fetchBytes(frame.url, "frame file");
       this.stats.fetched++;
       this.stats.bytes += bytes.byteLength;
       const result = await this.decoder.decode(bytes, frame.transferSyntax, series);

@@ -2,6 +2,15 @@
 // pack, offset and size in the manifest. A pack is fetched once for all the frames that need
 // it at the same time; the last few stay in memory for the frames still to come.
 
+// The bytes at `url`; a failed request says which file (`what`) and why.
+export async function fetchBytes(url, what) {
+  const response = await fetch(url);
+  if (!response.ok) {
+    throw new Error(response.status === 404 ? `the ${what} is missing (HTTP 404)` : `HTTP ${response.status}`);
+  }
+  return response.arrayBuffer();
+}
+
 const KEEP = 3; // packs held after they arrive: the one being read and its neighbours
 
 export class PackStore {
@@ -34,11 +43,7 @@ export class PackStore {
   }
 
   async #fetch(url) {
-    const response = await fetch(url);
-    if (!response.ok) {
-      throw new Error(response.status === 404 ? "the pack file is missing (HTTP 404)" : `HTTP ${response.status}`);
-    }
-    const buffer = await response.arrayBuffer();
+    const buffer = await fetchBytes(url, "pack file");
     this.stats.fetched++;
     this.stats.bytes += buffer.byteLength;
     return buffer;
