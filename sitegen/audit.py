@@ -6,13 +6,14 @@ files not read for canaries are verbatim copies of sitegen's own files (the view
 assets, the OHIF build), and those are *proved* by hash against sitegen's own copies: a file
 there that differs is read like any other.
 
-Two canary sets, because the two kinds of files hold two kinds of fixed text:
+One sweeper looks for every canary; what it finds counts by kind of file (`counting`),
+because the two kinds hold two kinds of fixed text:
 
 * data (DICOM JSON, Part 10 files, frames, zips, manifests) hold sitegen's de-identification
   constants (DeidentificationMethod, code meanings): a canary that occurs there as a word
   ("Basic", "Profile") proves nothing in them;
 * pages hold sitegen's templates too: a canary that occurs in them as a word ("Viewer") proves
-  nothing in a page. Both still count everywhere else.
+  nothing in a page. Each still counts in the other kind of file.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import re
 import shutil
 import tempfile
 import zipfile
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
@@ -46,6 +48,7 @@ FROM_INSTANCES = ("dicomweb/", "dicom/", "downloads/")
 DATA_PREFIXES = (*FROM_INSTANCES, "data/", "dicomjson/")
 VERBATIM_PREFIXES = ("viewer/", "assets/", "ohif/")
 READ_WHOLE = 16 << 20  # bigger files are hashed and swept in blocks
+SAME_BYTES_ABOVE = 4096  # a file this big that has the size of another is hashed: swept once
 
 
 def is_verbatim(relative: str) -> bool:
@@ -70,29 +73,27 @@ def _deid_constants() -> str:
     return "\n".join(texts)
 
 
-def split_canaries(
-    canaries: Iterable[Canary], metadata: list[dict[str, Any]]
-) -> tuple[list[Canary], list[Canary]]:
-    """(for data files, for pages): one canary per value, less a date the site publishes
-    (another patient's shifted date), less those that occur as words in sitegen's fixed text
-    of that kind of file."""
-    unique = without_published_dates(one_per_value(canaries), metadata)
-    if not unique:
-        return [], []
-    sweeper = sweeper_for(unique)
+def unique_canaries(canaries: Iterable[Canary], metadata: list[dict[str, Any]]) -> list[Canary]:
+    """One canary per value, less a date the site publishes (another patient's shifted
+    date): what a tree's sweep looks for."""
+    return without_published_dates(one_per_value(canaries), metadata)
+
+
+def counting(sweeper: Sweeper) -> tuple[frozenset[str], frozenset[str]]:
+    """The values of `sweeper`'s canaries that count (in data files, in pages): all but
+    those that occur as words in sitegen's fixed text of that kind of file."""
+    values = frozenset(c.value for c in sweeper.canaries)
     constants = {h.canary.value for h in sweeper.scan_bytes(_deid_constants().encode(), "own")}
-    data = [c for c in unique if c.value not in constants]
     fixed = {h.canary.value for h in sweeper.scan_bytes(own_text().encode("utf-8"), "own")}
-    pages = [c for c in data if c.value not in fixed]
-    return data, pages
+    return values - constants, values - fixed
 
 
 _SWEEPERS: dict[tuple[Canary, ...], Sweeper] = {}
 
 
 def sweeper_for(canaries: list[Canary]) -> Sweeper:
-    """A Sweeper of these canaries, made once: a build needs the same set up to three times
-    (the split below, the data files, the pages when no canary is left out of them)."""
+    """A Sweeper of these canaries, made once: a build sweeps its tree and masks its
+    messages with the same set (and `sitegen check` after a build in one process)."""
     key = tuple(canaries)
     if key not in _SWEEPERS:
         if len(_SWEEPERS) >= 3:  # one build's sets at a time
@@ -137,11 +138,12 @@ def mask_hits(hits: list[Hit], canaries: Iterable[Canary]) -> list[Hit]:
 def _masker(canaries: Iterable[Canary]) -> Callable[[str], str]:
     """A name with every value of `canaries` in it masked (not the names of files passed
     over: every message names its file)."""
-    sweeper = sweeper_for([c for c in canaries if c.attribute not in PATH_ATTRIBUTES])
+    sweeper = sweeper_for(list(canaries))  # the sweep's own, built once
 
     def clean(name: str) -> str:
         hits = sweeper.scan_bytes(name.encode("utf-8", "replace"), "message")
-        for value in sorted({h.canary.value for h in hits}, key=len, reverse=True):
+        found = {h.canary.value for h in hits if h.canary.attribute not in PATH_ATTRIBUTES}
+        for value in sorted(found, key=len, reverse=True):
             name = re.sub(re.escape(value), mask(value), name, flags=re.IGNORECASE)
         return name
 
@@ -199,8 +201,7 @@ class TreeSweep:
     it found clean, so a rebuild does not read again files linked unchanged from the cache
     (same canaries and code: `was_clean` comes from a build with the same sweep key)."""
 
-    data: list[Canary]
-    pages: list[Canary]
+    canaries: list[Canary]  # one per value (`unique_canaries`): what its sweeper looks for
     own: dict[str, str] = field(default_factory=dict)  # verbatim relative path -> sha256
     trust_verbatim: bool = False  # the build: it copied them from sitegen itself just now
     was_clean: set[str] = field(default_factory=set)
@@ -209,12 +210,38 @@ class TreeSweep:
     covered: int = 0  # frame files proved to be inside a Part 10 file swept (not read twice)
     unproved: list[str] = field(default_factory=list)  # verbatim files that were not sitegen's
     proved: set[str] = field(default_factory=set)  # verbatim files that were: names too
-    _sweepers: dict[bool, Sweeper] = field(default_factory=dict)
+    every_hit: bool = False  # a worker's part: every canary found (the parent keeps its own)
+    _sweeper: Sweeper | None = None
+    _counting: tuple[frozenset[str], frozenset[str]] | None = None
 
-    def sweeper(self, data: bool) -> Sweeper:
-        if data not in self._sweepers:
-            self._sweepers[data] = sweeper_for(self.data if data else self.pages)
-        return self._sweepers[data]
+    def sweeper(self) -> Sweeper:
+        """One sweeper of all the canaries, for data files and pages alike: what is found
+        is then kept for the canaries that count in that kind of file (`counting`)."""
+        if self._sweeper is None:
+            self._sweeper = sweeper_for(self.canaries)
+        return self._sweeper
+
+    def values(self) -> tuple[frozenset[str], frozenset[str]]:
+        """The values that count in data files, in pages (found once, on first use)."""
+        if self._counting is None:
+            self._counting = counting(self.sweeper())
+        return self._counting
+
+    @property
+    def data(self) -> list[Canary]:
+        """The canaries that count in data files (and in paths)."""
+        return [c for c in self.canaries if c.value in self.values()[0]]
+
+    @property
+    def pages(self) -> list[Canary]:
+        return [c for c in self.canaries if c.value in self.values()[1]]
+
+    def kept(self, hits: list[Hit], data: bool = True) -> list[Hit]:
+        """Those of `hits` that count in a data file (or a page)."""
+        if not hits or self.every_hit:
+            return hits
+        values = self.values()[0 if data else 1]
+        return [h for h in hits if h.canary.value in values]
 
     @staticmethod
     def identity(entry: os.DirEntry[str] | Path) -> str:
@@ -238,13 +265,14 @@ class TreeSweep:
             self.reused += 1
             self.clean.add(identity)
             return []
-        sweeper = self.sweeper(is_data(relative))
+        sweeper = self.sweeper()
         if data is not None:
             hits = sweeper.scan_bytes(data, relative)
         elif path.stat().st_size > READ_WHOLE:
             hits = sweeper.scan_file(path, relative)
         else:
             hits = sweeper.scan_bytes(path.read_bytes(), relative)
+        hits = self.kept(hits, is_data(relative))
         if not hits:
             self.clean.add(identity)
         return hits
@@ -266,7 +294,7 @@ class TreeSweep:
                 hits += self.file(relative, path, outer)
             elif outer and not hits:
                 inner = path.read_bytes()
-                found = self.sweeper(True).covers(outer, inner, at)
+                found = self.sweeper().covers(outer, inner, at)
                 if found < 0:
                     hits += self.file(relative, path, inner)
                 else:
@@ -284,13 +312,14 @@ class TreeSweep:
         team: Workers | None,
         meanwhile: Callable[[], None] = lambda: None,
     ) -> list[list[Hit]]:
-        """`instance` for each group of files, in the workers when there are several (the
-        sweeper goes to them pickled, once per batch), else here; `meanwhile()` runs here
-        while they work."""
+        """`instance` for each group of files, in the workers when there are several, else
+        here; `meanwhile()` runs here while they work. The workers get the canaries (a
+        hundredth of the automaton's pickled size) and build their sweepers while this
+        process builds its own."""
         if team is None or not team.parallel or len(groups) < 2 * SCREEN_BATCHES_PER_WORKER:
             meanwhile()
             return [self.instance(files, root) for files in groups]
-        blob = pickle.dumps(self.sweeper(True), protocol=pickle.HIGHEST_PROTOCOL)
+        blob = pickle.dumps(tuple(self.canaries), protocol=pickle.HIGHEST_PROTOCOL)
         n = team.count * SCREEN_BATCHES_PER_WORKER
         batches = [groups[k::n] for k in range(n)]
         was_clean = {i for files in groups for i in self._identities(files, root)}
@@ -299,7 +328,7 @@ class TreeSweep:
         hits: list[list[Hit]] = [[] for _ in groups]
         for k, batch_results in enumerate(results):
             for j, (found, clean, covered, reused) in enumerate(batch_results):
-                hits[k + j * n] = found
+                hits[k + j * n] = self.kept(found)
                 self.clean |= clean
                 self.covered += covered
                 self.reused += reused
@@ -321,10 +350,10 @@ class TreeSweep:
         values: set[str] = set()
         for _, dataset in items:
             _json_values(dataset, values)
-        sweeper = self.sweeper(True)
-        if not sweeper.scan_bytes("\n".join(sorted(values)).encode("utf-8"), "metadata"):
+        sweeper = self.sweeper()
+        if not self.kept(sweeper.scan_bytes("\n".join(sorted(values)).encode(), "metadata")):
             return [[] for _ in items]
-        return [sweeper.scan_bytes(as_json(dataset), name) for name, dataset in items]
+        return [self.kept(sweeper.scan_bytes(as_json(dataset), name)) for name, dataset in items]
 
     def zip_names(self, zips: dict[str, os.DirEntry[str]]) -> list[Hit]:
         """The member names and comments of zips (their members are swept as files; a file
@@ -338,7 +367,7 @@ class TreeSweep:
             except (zipfile.BadZipFile, OSError):
                 continue
             text = "\n".join(names).encode("utf-8") + b"\n" + b"\n".join(comments)
-            hits += self.sweeper(True).scan_bytes(text, relative)
+            hits += self.kept(self.sweeper().scan_bytes(text, relative))
         return hits
 
     def tree(
@@ -351,9 +380,31 @@ class TreeSweep:
         but those of sitegen's own verbatim files and their folders (the OHIF build's names,
         "Unnamed.jsonc", are no patient's)."""
         hits: list[Hit] = []
+        sizes = Counter(entry.stat().st_size for entry in files.values())
+        swept: dict[tuple[bool, bytes], bool] = {}  # (a data file, sha256) -> found clean
         for relative in sorted(files):
-            if relative not in done:
-                hits += self.file(relative, files[relative])
+            if relative in done:
+                continue
+            entry = files[relative]
+            size = entry.stat().st_size
+            if (
+                sizes[size] == 1
+                or not SAME_BYTES_ABOVE <= size <= READ_WHOLE
+                or is_verbatim(relative)
+                or self.identity(entry) in self.was_clean
+            ):
+                hits += self.file(relative, entry)
+                continue
+            # the same bytes as a file swept already (a study's and its one series'
+            # metadata, a listing as index.json and index.html): clean if that one was
+            data = Path(entry.path).read_bytes()
+            key = (is_data(relative), hashlib.sha256(data).digest())
+            if swept.get(key):
+                self.clean.add(self.identity(entry))
+                continue
+            found = self.file(relative, entry, data)
+            swept[key] = not found
+            hits += found
         own_folders = {parent for p in self.proved for parent in _parents(p)}
         paths = sorted(
             [
@@ -367,9 +418,9 @@ class TreeSweep:
         names = "paths:" + hashlib.sha256(joined).hexdigest()
         if names in self.was_clean:
             self.clean.add(names)
-        elif self.sweeper(True).scan_bytes(joined, "paths"):
+        elif self.kept(self.sweeper().scan_bytes(joined, "paths")):
             for relative in paths:
-                hits += self.sweeper(True).scan_path_name(relative)
+                hits += self.kept(self.sweeper().scan_path_name(relative))
         else:
             self.clean.add(names)
         return hits
@@ -382,17 +433,18 @@ _WORKER_SWEEPER: dict[str, Sweeper] = {}
 def screen_batch(
     blob: bytes, root: str, batch: list[list[str]], was_clean: set[str]
 ) -> list[tuple[list[Hit], set[str], int, int]]:
-    """In a worker: `TreeSweep.instance` for each instance's files in `batch`, with the
-    parent's data sweeper (unpickled once per process); per instance its hits, the
-    identities found clean, how many frame files were covered and reused."""
+    """In a worker: `TreeSweep.instance` for each instance's files in `batch`, with a
+    sweeper of the parent's canaries (built once per process); per instance every hit (the
+    parent keeps those that count), the identities found clean, how many frame files were
+    covered and reused."""
     key = hashlib.sha256(blob).hexdigest()
     if key not in _WORKER_SWEEPER:
         _WORKER_SWEEPER.clear()
-        _WORKER_SWEEPER[key] = pickle.loads(blob)
+        _WORKER_SWEEPER[key] = Sweeper(pickle.loads(blob))
     results = []
     for files in batch:
-        part = TreeSweep([], [], trust_verbatim=True, was_clean=was_clean)
-        part._sweepers[True] = _WORKER_SWEEPER[key]
+        part = TreeSweep([], trust_verbatim=True, was_clean=was_clean, every_hit=True)
+        part._sweeper = _WORKER_SWEEPER[key]
         hits = part.instance(files, Path(root))
         results.append((hits, part.clean, part.covered, part.reused))
     return results

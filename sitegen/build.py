@@ -299,7 +299,7 @@ def _build_into(
             instances = [i for i in instances if id(i) not in refused]
             refused_count = len(refused)
             detail.append(
-                f"{len(instances)} instances against {len(sweep.data)} values, "
+                f"{len(instances)} instances against {len(sweep.canaries)} values, "
                 f"{len(refused)} refused"
             )
         if refused:
@@ -365,8 +365,7 @@ def _build_into(
     )
     if sweep is not None:
         with _stage(report, ui, "sweep", None) as detail:
-            last.canaries = [(c.value, c.attribute, c.source, c.word) for c in sweep.data]
-            last.page_values = sorted(c.value for c in sweep.pages)
+            last.canaries = [(c.value, c.attribute, c.source, c.word) for c in sweep.canaries]
             last.sweep_key = _sweep_key(code, sweep)
             # a case zip stores the screened Part 10 files as they are: its names are read
             zips = {rel for rel in files if rel.startswith("downloads/") and rel.endswith(".zip")}
@@ -380,7 +379,7 @@ def _build_into(
                     f"from {hit.canary.attribute} of {hit.canary.source}"
                 )
             detail.append(
-                f"{len(sweep.data)} values checked, {len(hits)} found"
+                f"{len(sweep.canaries)} values checked, {len(hits)} found"
                 + (f" ({sweep.reused} files as swept before)" if sweep.reused else "")
             )
     else:
@@ -388,9 +387,9 @@ def _build_into(
     report.files_out = len(files)
     report.size_out = sum(entry.stat().st_size for entry in files.values())
     if sweep is not None:  # the messages name inputs: never with the patient's values
-        report.warnings = audit.mask_messages(report.warnings, sweep.data)
-        report.errors = audit.mask_messages(report.errors, sweep.data)
-        report.notes = audit.mask_messages(report.notes, sweep.data)
+        report.warnings = audit.mask_messages(report.warnings, sweep.canaries)
+        report.errors = audit.mask_messages(report.errors, sweep.canaries)
+        report.notes = audit.mask_messages(report.notes, sweep.canaries)
     return _Built(files=files, published=published, last=last)
 
 
@@ -554,19 +553,18 @@ def _tree_sweep(
     """The sweep of this build: the union of every input's canaries (the last build's when
     the inputs are the same), what its sweep found clean if the canaries are the same."""
     if memo is not None:
-        page_values = set(cache.last.page_values)
-        data, pages = memo, [c for c in memo if c.value in page_values]
+        unique = memo
     else:
-        data, pages = audit.split_canaries(canaries, [i.metadata for i in instances])
-    sweep = audit.TreeSweep(data, pages, trust_verbatim=True)
+        unique = audit.unique_canaries(canaries, [i.metadata for i in instances])
+    sweep = audit.TreeSweep(unique, trust_verbatim=True)
     if cache.last.sweep_key == _sweep_key(code, sweep):
         sweep.was_clean = set(cache.last.swept)
     return sweep
 
 
 def _sweep_key(code: str, sweep: audit.TreeSweep) -> str:
-    data = sorted(c.value for c in sweep.data)
-    return _digest(code, *data, "\x00pages", *sorted(c.value for c in sweep.pages))
+    """Which values count where follows from them and the code (`audit.counting`)."""
+    return _digest(code, *sorted(c.value for c in sweep.canaries))
 
 
 def _screen(

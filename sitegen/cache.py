@@ -220,7 +220,6 @@ class LastBuild:
     out_inode: int = 0
     records: dict[str, bytes] = field(default_factory=dict)  # cache key -> outcome record
     canaries: list[tuple[str, str, str, bool]] = field(default_factory=list)  # the sweep's
-    page_values: list[str] = field(default_factory=list)  # those of them swept in pages
     refused: int = 0  # instances its screen refused
     sweep_key: str = ""  # digest of sitegen's code and those canaries' values
     swept: list[str] = field(default_factory=list)  # sha256 of contents the sweep found clean
@@ -286,8 +285,9 @@ class BuildCache:
                 try:
                     with no_gc():
                         version, state = marshal.loads(self.last_file.read_bytes())
-                    if version == _RECORD_VERSION:
-                        self._last = LastBuild(**state)
+                    if version == _RECORD_VERSION:  # a key of an older sitegen: left out
+                        known = {f.name for f in fields(LastBuild)}
+                        self._last = LastBuild(**{k: v for k, v in state.items() if k in known})
                 except (OSError, ValueError, EOFError, TypeError):
                     pass
         return self._last

@@ -66,7 +66,7 @@ def check_site(site: Site, public: Path, workers: int = 0) -> CheckReport:
             result.warnings += outcome.warnings
     result.warnings += scratch.warnings
     result.errors += scratch.errors
-    data, pages = audit.split_canaries(canaries, _published_metadata(public))  # as the build
+    unique = audit.unique_canaries(canaries, _published_metadata(public))  # as the build
     ohif = None
     if site.ohif.enabled:
         ohif = (site.ohif.version, tuple(site.ohif.keep), site.site.base_url)
@@ -76,20 +76,20 @@ def check_site(site: Site, public: Path, workers: int = 0) -> CheckReport:
             "sitegen's own copies of the viewer could not be made (is the vendor cache empty? "
             "run python -m sitegen.vendor): verbatim files are read as any other"
         )
-    sweep = audit.TreeSweep(data, pages, own=own)
+    sweep = audit.TreeSweep(unique, own=own)
     folders: list[str] = []
     files = listing(public, folders)
-    result.values = len(data)
+    result.values = len(sweep.canaries)  # as the build's report counts them
     result.files = len(files)
     zips = {rel: e for rel, e in files.items() if rel.endswith(".zip")}
     hits = sweep.zip_names(zips) + sweep.tree(files, folders)  # every byte is read
-    result.hits = audit.mask_hits(hits, data)  # the output is printed, maybe in a CI log
+    result.hits = audit.mask_hits(hits, sweep.canaries)  # the output is printed, maybe in a CI log
     verbatim = sum(1 for rel in files if audit.is_verbatim(rel))
     result.proved = verbatim - len(sweep.unproved)
     if own:
         result.warnings += [
             f"{rel}: not sitegen's own copy, read as any file" for rel in sweep.unproved
         ]
-    result.warnings = audit.mask_messages(result.warnings, data)
-    result.errors = audit.mask_messages(result.errors, data)
+    result.warnings = audit.mask_messages(result.warnings, sweep.canaries)
+    result.errors = audit.mask_messages(result.errors, sweep.canaries)
     return result

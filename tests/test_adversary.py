@@ -113,7 +113,7 @@ def test_build_and_check_agree(hostile, built, tmp_path: Path) -> None:
         viewer.relative_to(copy).as_posix(),
     }
     data = [Canary(h.canary.value, h.canary.attribute, h.canary.source) for h in found.hits]
-    sweep = audit.TreeSweep(data, data)
+    sweep = audit.TreeSweep(data)
     folders: list[str] = []
     files = listing(copy, folders)
     from_build = {h.path for h in sweep.tree(files, folders)}

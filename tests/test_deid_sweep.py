@@ -220,9 +220,9 @@ def test_the_screen_in_worker_processes_finds_what_it_finds_here(tmp_path: Path)
             (tmp_path / relative).parent.mkdir(parents=True, exist_ok=True)
             (tmp_path / relative).write_bytes(data)
         groups.append(list(files))
-    here = TreeSweep(TYPICAL, TYPICAL)
+    here = TreeSweep(TYPICAL)
     expected = here.instances(groups, tmp_path, None)
-    there = TreeSweep(TYPICAL, TYPICAL)
+    there = TreeSweep(TYPICAL)
     with Workers(2) as team:
         found = there.instances(groups, tmp_path, team)
     assert [values(h) for h in found] == [values(h) for h in expected]
@@ -237,7 +237,7 @@ def test_what_is_found_does_not_depend_on_the_order_workers_finished_in() -> Non
     """A value can be both a whole value of one file and a word of another's free text (a
     word counts inside a word only as a whole word): the build keeps the stricter canary, and
     the sweep finds the same whichever order the workers' canaries came in."""
-    from sitegen.audit import split_canaries
+    from sitegen.audit import unique_canaries
 
     whole = Canary("Harrowgate", "(0010,0010) PatientName", "b.dcm")
     word = Canary("Harrowgate", "(0032,4000) StudyComments", "a.dcm", word=True)
@@ -245,9 +245,106 @@ def test_what_is_found_does_not_depend_on_the_order_workers_finished_in() -> Non
     assert values(Sweeper([word]).scan_bytes(text, "x")) == set()  # a word: whole words only
     found = []
     for order in ([whole, word], [word, whole]):
-        data, _ = split_canaries(order, [])
+        data = unique_canaries(order, [])
         assert data == [whole]
         found.append(values(Sweeper(data).scan_bytes(text, "x")))
         # and a sweeper handed both, either way round, keeps the stricter
         assert values(Sweeper(order).scan_bytes(text, "x")) == {"Harrowgate"}
     assert found == [{"Harrowgate"}, {"Harrowgate"}]
+
+
+def test_covers_finds_the_frame_past_copies_of_its_start() -> None:
+    """`covers` looks for a frame by its first 64 bytes, then compares the whole: copies of
+    the start that lead elsewhere (more than it tries one by one) and a frame of one
+    repeated byte still give the offset a plain search gives."""
+    from sitegen.deid._sweep import _find
+
+    rng = random.Random(3)
+    sweeper = Sweeper(TYPICAL)
+    header = b"\0" * 128 + b"DICM" + b"\xe0\x7f\x10\x00OB\0\0\0\0\0\0"
+    frame = b"\xff\x4f\xff\x51\0\0" + rng.randbytes(3000) + b"\xff\xd9"  # SOC ... EOC
+    decoys = b"".join(frame[:64] + rng.randbytes(50) + b"\0" for _ in range(7))
+    outer = header + decoys + frame + b"\xfe\xff\xdd\xe0\0\0\0\0"
+    assert sweeper.covers(outer, frame) == outer.find(frame) == len(header) + len(decoys)
+    blank = b"\0" * 5000
+    outer = header + b"\0" * 9000 + b"\x01" + blank + b"\xfe\xff\xdd\xe0\0\0\0\0"
+    for start in (0, 200, 9200):
+        assert _find(outer, blank, start) == outer.find(blank, start)
+    assert _find(outer, frame, 0) == -1
+
+
+def test_files_with_the_same_bytes_are_swept_once_each_named_when_found(tmp_path: Path) -> None:
+    """A study's metadata and its one series' are the same bytes, as is a listing written
+    as index.json and index.html: the tree sweep reads such a copy once when it is clean,
+    and names every copy when it is not."""
+    from sitegen.audit import TreeSweep
+    from sitegen.publish import listing
+
+    rng = random.Random(9)
+    clean = rng.randbytes(20_000)
+    dirty = clean[:9000] + b" Sankt Elsewhere Klinikum " + clean[9000:]
+    files = {
+        "dicomweb/studies/1/metadata": clean,
+        "dicomweb/studies/1/series/2/metadata": clean,
+        "dicomweb/studies/3/metadata": dirty,
+        "dicomweb/studies/3/series/4/metadata": dirty,
+        "cases/a/index.html": dirty,  # a page: the same bytes, swept as a page
+    }
+    for relative, data in files.items():
+        (tmp_path / relative).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / relative).write_bytes(data)
+    sweep = TreeSweep(TYPICAL)
+    folders: list[str] = []
+    found = sweep.tree(listing(tmp_path, folders), folders)
+    assert {h.path for h in found} == {r for r, data in files.items() if data == dirty}
+    identities = {TreeSweep.identity(tmp_path / r) for r, data in files.items() if data == clean}
+    assert identities <= sweep.clean  # the copy counts as swept clean
+
+
+def test_words_of_sitegens_own_text_count_only_where_sitegen_does_not_write_them(
+    tmp_path: Path,
+) -> None:
+    """A patient named like a word sitegen writes into every instance ("Basic", from the
+    de-identification method) cannot be told from it in data files, and one named like a
+    word of its page templates cannot be told from it in pages: one sweeper of all the
+    canaries finds them, and what counts is kept per kind of file, in this process and
+    in the workers alike; found anywhere else they still count."""
+    import re
+
+    from sitegen.audit import TreeSweep, _deid_constants, counting
+    from sitegen.pages import own_text
+    from sitegen.pool import Workers
+
+    constants = Canary("Basic", "(0010,0010) PatientName", "a.dcm", word=True)
+    written = _deid_constants().encode()  # what every instance and data file may hold
+    template = next(  # a word of the pages that no data file is written with
+        w.title()
+        for w in sorted(set(re.findall(r"[a-z]{6,}", own_text())))
+        if not Sweeper([Canary(w, "x", "y", word=True)]).scan_bytes(written, "w")
+    )
+    page_word = Canary(template, "(0010,0010) PatientName", "b.dcm", word=True)
+    canaries = [*TYPICAL, constants, page_word]
+    data_values, page_values = counting(Sweeper(canaries))
+    assert "Basic" not in data_values and template in data_values - page_values
+
+    method = b"PS3.15 E.1 Basic Application Confidentiality Profile"
+    groups = []
+    for n in range(8):
+        frame = b"\xff\x4f\xff\x51\0\0" + random.Random(n).randbytes(3000)
+        extra = f" {template} ".encode() if n == 5 else b""
+        part10 = b"\0" * 128 + b"DICM" + method + extra + b"\xe0\x7f\x10\x00OB\0\0\0\0" + frame
+        files = {f"dicom/{n}.dcm": part10, f"dicomweb/{n}/frames/1": frame}
+        for relative, data in files.items():
+            (tmp_path / relative).parent.mkdir(parents=True, exist_ok=True)
+            (tmp_path / relative).write_bytes(data)
+        groups.append(list(files))
+    expected = [set(), set(), set(), set(), set(), {template}, set(), set()]
+    here = TreeSweep(canaries).instances(groups, tmp_path, None)
+    with Workers(2) as team:
+        there = TreeSweep(canaries).instances(groups, tmp_path, team)
+    assert [values(h) for h in here] == [values(h) for h in there] == expected
+    page = tmp_path / "cases/x/index.html"
+    page.parent.mkdir(parents=True)
+    page.write_text(f"<p>{template}</p><p>Basic</p>")
+    sweep = TreeSweep(canaries)
+    assert values(sweep.file("cases/x/index.html", page)) == {"Basic"}  # pages: not written

@@ -246,8 +246,14 @@ def one_per_value(canaries: Iterable[Canary]) -> list[Canary]:
     value's canaries the strictest (a whole value, found inside words too, over a word of
     free text), then the first by source and attribute."""
     best: dict[str, Canary] = {}
-    for c in sorted(canaries, key=lambda c: (c.word, c.source, c.attribute)):
-        best.setdefault(c.value, c)
+    for c in canaries:  # a series repeats each value once per file: no sort of them all
+        kept = best.get(c.value)
+        if kept is None or (c.word, c.source, c.attribute) < (
+            kept.word,
+            kept.source,
+            kept.attribute,
+        ):
+            best[c.value] = c
     return [best[value] for value in sorted(best)]
 
 
@@ -419,5 +425,6 @@ def without_published_dates(
     One patient's shifted date can equal another patient's original date; in the output the
     two cannot be told apart, so such a canary would fail every large build by coincidence.
     """
-    published = {v for m in metadata for d in json_dates(m) for v in date_variants(d.strip())}
+    dates = {d.strip() for m in metadata for d in json_dates(m)}  # a series repeats them
+    published = {v for d in dates for v in date_variants(d)}
     return [c for c in canaries if c.value not in published]

@@ -167,6 +167,7 @@ class _Pattern:
     text_only: bool = False
 
 
+_NOT_DIGITS = re.compile(r"[^0-9]")
 _WORD_RE = re.compile(r"[a-z0-9\x80-\xff]+")
 # possessive runs: the same matches, without retrying every shorter run of digits
 _DIGIT_RUN_RE = re.compile(r"(?<![\d.])\d++(?:[-/_ ]\d++)+(?![\d.])")
@@ -176,11 +177,14 @@ class Sweeper:
     """Finds canaries in bytes, files and path names; build once, scan many files."""
 
     def __init__(self, canaries: Iterable[Canary]) -> None:
+        self.canaries = tuple(canaries)
+        canaries = self.canaries
         self._automaton = ahocorasick.Automaton()
         self._longest = 0
         seen: set[str] = set()
         self._short: dict[str, Canary] = {}  # whole words of 2-3 letters, in text only
         self._digits: dict[str, Canary] = {}  # identifiers digits-only, unpadded
+        infos: dict[tuple[Canary, bool, bool, bool], _Pattern] = {}  # one per kind of pattern
         # a whole value before a word of free text: of two that make one pattern, the first
         # is kept, and it must not depend on the order the canaries came in
         for canary in sorted(canaries, key=lambda c: c.word):
@@ -189,7 +193,7 @@ class Sweeper:
             value = canary.value.strip()[:MAX_PATTERN_CHARS]
             numeric = is_numeric(value)
             if numeric:
-                digits = "".join(c for c in value if c.isdigit())
+                digits = _NOT_DIGITS.sub("", value)
                 if len(digits) < IDENTIFIER_MIN_DIGITS:
                     continue
                 if len(digits) <= 20:
@@ -204,10 +208,11 @@ class Sweeper:
                     continue
                 whole_word = not numeric and (canary.word or len(pattern) < WORD_BOUNDARY_BELOW)
                 text_only = wide or (numeric and len(pattern) < NUMERIC_MIN_LENGTH)
-                info = _Pattern(canary, numeric, whole_word, text_only)
+                kind = (canary, numeric, whole_word, text_only)
+                info = infos.get(kind) or infos.setdefault(kind, _Pattern(*kind))
                 self._automaton.add_word(pattern, (pattern, info))
-                self._longest = max(self._longest, len(pattern))
         seen = {p for p in seen if len(p) >= TEXT_ONLY_BELOW}
+        self._longest = max(map(len, seen), default=0)
         self._empty = not seen and not self._short and not self._digits
         self._automaton_empty = not seen
         self._last_bytes = frozenset(p[-1] for p in seen)  # see covers()
@@ -222,14 +227,16 @@ class Sweeper:
         first8: set[bytes] = set()  # longer ones: their first eight
         heads: list[int] = []
         seconds: list[int] = []
+        pairs: list[int] = []
         for pattern in seen:
             raw = pattern.encode("latin-1")
             heads += _cases(raw[0:2])
             seconds += _cases(raw[2:4])
-            self._pairs[_cases(raw[1:3])] = True
+            pairs += _cases(raw[1:3])
             (first4 if len(raw) < 8 else first8).add(raw[:8])
         self._heads[heads] = True
         self._seconds[seconds] = True
+        self._pairs[pairs] = True
         self._pairs |= self._heads
         self._first4 = _sorted_words({p[:4] for p in first4}, 4)
         self._first8 = _sorted_words(first8, 8)
@@ -248,6 +255,8 @@ class Sweeper:
             return False
         arr = np.frombuffer(data, dtype=np.uint8)
         words = np.flatnonzero(np.take(self._pairs, arr[: n - n % 2].view("<u2"))) * 2
+        if len(words) > n >> 3:  # a quarter of the words (JSON full of UIDs): sifting them
+            return True  # costs twice what the automaton does
         starts = np.concatenate((words, words - 1))
         starts = starts[(starts >= 0) & (starts + 3 < n)]
         b0, b1, b2, b3 = (arr[starts + k].astype(np.uint32) for k in range(4))
@@ -364,7 +373,7 @@ class Sweeper:
         (a frame is followed by the next item's tag)."""
         if not inner or text_end(inner) != 0:
             return -1
-        at = outer.find(inner, start)
+        at = _find(outer, inner, start)
         if at < 0 or at < text_end(outer):
             return -1
         if at > 0 and not _separates(chr(outer[at - 1])):
@@ -419,6 +428,20 @@ class Sweeper:
             for relative in paths:
                 hits += self.scan_path_name(relative)
         return hits
+
+
+def _find(outer: bytes, inner: bytes, start: int) -> int:
+    """`outer.find(inner, start)`, fast for a long `inner`: found by its first bytes, then
+    compared (a search for the whole of a 200 KB frame prepares the whole of it first). A
+    few tries, then the plain search: a frame of one repeated byte matches its head
+    everywhere."""
+    head = inner[:64]
+    at = outer.find(head, start)
+    for _ in range(4):
+        if at < 0 or outer[at : at + len(inner)] == inner:
+            return at
+        at = outer.find(head, at + 1)
+    return outer.find(inner, start)
 
 
 _IS_DIGIT = np.zeros(256, dtype=bool)
