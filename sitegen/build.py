@@ -23,9 +23,9 @@ from .cache import (
     no_gc,
 )
 from .config import Site
-from .deid import Canary, Deidentifier, Hit, load_or_create_key, value_canaries
+from .deid import Canary, Deidentifier, Hit, OnePerValue, load_or_create_key, value_canaries
 from .hosts import write_host_files
-from .model import Instance, Study, group
+from .model import Instance, SharedElements, Study, group
 from .ohif import OhifError, install_ohif, ohif_study_url
 from .packs import write_packs
 from .pages import write_pages
@@ -247,7 +247,8 @@ def _build_into(
 
     instances: list[Instance] = []
     files_of: dict[int, list[str]] = {}  # id(instance) -> what its worker wrote
-    canaries: list[Canary] = list(scan_canaries)
+    canaries = OnePerValue(scan_canaries)  # one per value as they come: memory stays flat
+    shared = SharedElements()
     notes: list[str] = []
     with _stage(report, ui, "pixels", len(jobs)) as detail:
         hits = _cached(keys, cache, canaries=memo is None)
@@ -267,9 +268,10 @@ def _build_into(
                 report.errors.append(f"the build cannot go on: {outcome.fatal}")
             if outcome.refused:
                 (report.errors if strict else report.warnings).append(outcome.refused)
-            canaries += outcome.canaries
+            canaries.add(outcome.canaries)
             notes += outcome.notes
             if outcome.instance is not None:
+                outcome.instance.metadata = shared(outcome.instance.metadata)
                 instances.append(outcome.instance)
                 files_of[id(outcome.instance)] = outcome.files
                 report.bytes_in += outcome.instance.bytes_in
@@ -291,7 +293,7 @@ def _build_into(
     refused_count = 0
     if use_deid:
         with _stage(report, ui, "screen", None) as detail:
-            sweep = _tree_sweep(site, cache, memo, canaries, instances, code)
+            sweep = _tree_sweep(site, cache, memo, canaries.sorted(), instances, code)
             known = memo is not None and not cache.last.refused  # metadata screened before
             refused = _screen(
                 sweep, instances, files_of, tmp, report, strict, screened, known, team

@@ -16,7 +16,7 @@ from typing import Any
 from . import audit
 from .build import BuildReport, QuietUI, make_deidentifier, plan
 from .config import Site
-from .deid import Canary, Hit
+from .deid import Canary, Hit, OnePerValue
 from .pool import Workers, run_jobs
 from .publish import listing
 
@@ -59,14 +59,15 @@ def check_site(site: Site, public: Path, workers: int = 0) -> CheckReport:
         return result
     canaries: list[Canary] = []
     jobs = plan(site, public, deidentifier, scratch, write=False, canaries=canaries)
+    unique = OnePerValue(canaries)
     with Workers(workers) as team:
         for _, _, outcome in run_jobs(jobs, team, QuietUI()):
-            canaries += outcome.canaries
+            unique.add(outcome.canaries)
             result.actions.update(outcome.actions)
             result.warnings += outcome.warnings
     result.warnings += scratch.warnings
     result.errors += scratch.errors
-    unique = audit.unique_canaries(canaries, _published_metadata(public))  # as the build
+    kept = audit.unique_canaries(unique.sorted(), _published_metadata(public))  # as the build
     ohif = None
     if site.ohif.enabled:
         ohif = (site.ohif.version, tuple(site.ohif.keep), site.site.base_url)
@@ -76,7 +77,7 @@ def check_site(site: Site, public: Path, workers: int = 0) -> CheckReport:
             "sitegen's own copies of the viewer could not be made (is the vendor cache empty? "
             "run python -m sitegen.vendor): verbatim files are read as any other"
         )
-    sweep = audit.TreeSweep(unique, own=own)
+    sweep = audit.TreeSweep(kept, own=own)
     folders: list[str] = []
     files = listing(public, folders)
     result.values = len(sweep.canaries)  # as the build's report counts them

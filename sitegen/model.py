@@ -154,11 +154,14 @@ def group(instances: list[Instance]) -> list[Study]:
     studies by their first appearance; instances within a series by `sort_instances`."""
     by_study: dict[str, dict[str, list[Instance]]] = defaultdict(lambda: defaultdict(list))
     case_of: dict[str, str] = {}
-    seen: set[str] = set()
+    seen: set[tuple[str, str, str]] = set()
     for inst in instances:
-        if inst.sop_uid in seen:
-            continue  # the same instance twice in the inputs: publish it once
-        seen.add(inst.sop_uid)
+        # the same instance twice in the inputs: publish it once (one SOP Instance UID in two
+        # studies, as careless exports make, is two instances: each study keeps its own)
+        key = (inst.study_uid, inst.series_uid, inst.sop_uid)
+        if key in seen:
+            continue
+        seen.add(key)
         by_study[inst.study_uid][inst.series_uid].append(inst)
         case_of.setdefault(inst.study_uid, inst.case)
     studies = []
@@ -169,3 +172,43 @@ def group(instances: list[Instance]) -> list[Study]:
         series.sort(key=lambda s: (s.number is None, s.number or 0, s.uid))
         studies.append(Study(study_uid, case_of[study_uid], series))
     return studies
+
+
+class SharedElements:
+    """Makes the instances' metadata share equal elements: a series repeats most of its
+    elements in every instance, and unpickled from the workers each instance has copies of
+    its own (about 40 KB an instance: 800 MB for 20,000). Elements are never changed in
+    place (writers build new dicts, reduce.py copies), so one object can serve them all."""
+
+    def __init__(self) -> None:
+        self._pool: dict[tuple[Any, ...], dict[str, Any]] = {}
+
+    def __call__(self, metadata: dict[str, Any]) -> dict[str, Any]:
+        pool = self._pool
+        out = {}
+        for tag, element in metadata.items():
+            key = _element_key(tag, element)
+            out[tag] = element if key is None else pool.setdefault(key, element)
+        return out
+
+
+_PLAIN = (str, int, float)
+
+
+def _element_key(tag: str, element: dict[str, Any]) -> tuple[Any, ...] | None:
+    """What makes two elements equal, types included (1 and 1.0 are written differently),
+    or None for one not worth sharing (sequences, bulk data, inline binary)."""
+    values = element.get("Value")
+    if values is None or len(element) != 2:
+        return None
+    vr = element.get("vr")
+    if vr == "PN":
+        if not all(type(v) is dict for v in values):
+            return None
+        parts = tuple(tuple(sorted(v.items())) for v in values)
+        if not all(type(x) is str for p in parts for _, x in p):
+            return None
+        return (tag, vr, parts)
+    if not all(type(v) in _PLAIN for v in values):
+        return None
+    return (tag, vr, tuple(values), tuple(type(v) for v in values))

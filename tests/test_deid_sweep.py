@@ -348,3 +348,44 @@ def test_words_of_sitegens_own_text_count_only_where_sitegen_does_not_write_them
     page.write_text(f"<p>{template}</p><p>Basic</p>")
     sweep = TreeSweep(canaries)
     assert values(sweep.file("cases/x/index.html", page)) == {"Basic"}  # pages: not written
+
+
+def test_zero_padding_is_no_digit_of_an_identifier() -> None:
+    """ "SCALE-00002" is patient 2 of a series: its digits alone ("00002", "2") are any file
+    numbered 2, and failed a 3,000-instance site on its zip member names. An identifier's
+    digits count alone from five significant digits; the value as written still counts."""
+    from sitegen.deid._canary import identifier_variants
+
+    assert identifier_variants("SCALE-00002") == []
+    assert identifier_variants("PID-0044-1928") == ["00441928", "441928"]
+    sweeper = Sweeper([Canary("00002", "(0010,0020) PatientID", "a.dcm")])
+    assert not sweeper.scan_bytes(b"case-1/study1/series1-CT/0002.dcm 0-2 00 02", "names")
+    assert values(sweeper.scan_bytes(b"patient 00002 seen", "p")) == {"00002"}
+    variants = identifier_variants("PID-0044-1928")
+    reformatted = Sweeper([Canary(v, "(0010,0020) PatientID", "a.dcm") for v in variants])
+    assert values(reformatted.scan_bytes(b"mrn 44-1928", "p")) == {"00441928"}
+
+
+def test_canaries_kept_one_per_value_as_they_come_choose_as_a_sort_of_all() -> None:
+    """The build keeps one canary per value as the workers send them (memory stays flat at
+    20,000 instances); in any order it keeps what sorting all of them would."""
+    from sitegen.deid import OnePerValue
+
+    rng = random.Random(4)
+    canaries = [
+        Canary(rng.choice(["Ann", "Bo", "1.2.3.44444"]), rng.choice(["x", "y"]), f"f{n % 5}", w)
+        for n in range(300)
+        for w in (rng.random() < 0.5,)
+    ]
+
+    def by_sort(items: list[Canary]) -> list[Canary]:
+        best: dict[str, Canary] = {}
+        for c in sorted(items, key=lambda c: (c.word, c.source, c.attribute)):
+            best.setdefault(c.value, c)
+        return [best[v] for v in sorted(best)]
+
+    for _ in range(5):
+        rng.shuffle(canaries)
+        pool = OnePerValue(canaries[:100])
+        pool.add(canaries[100:])
+        assert pool.sorted() == by_sort(canaries)

@@ -78,3 +78,23 @@ def test_a_rebuild_with_duplicates_is_a_no_op(site_dir: Path) -> None:
     build(load_config(config), workers=1)
     again = build(load_config(config), workers=1)
     assert again.published and "pixels" not in again.seconds  # nothing was redone
+
+
+def test_one_uid_in_two_cases_studies_publishes_both(site_dir: Path) -> None:
+    """Careless exports reuse SOP Instance UIDs across patients: case b's slices carry case
+    a's UIDs in another study. Each case publishes all of its own (a generated 3,000-instance
+    site lost 180 slices to this without a word)."""
+    write_ct_series(site_dir / "a", 4, seed="a")
+    for n, path in enumerate(write_ct_series(site_dir / "b", 4, seed="b")):
+        ds = pydicom.dcmread(path)
+        ds.SOPInstanceUID = pydicom.dcmread(site_dir / f"a/IM{n + 1:04d}").SOPInstanceUID
+        ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
+        ds.save_as(path, enforce_file_format=True)
+    cases = "".join(
+        f'[[cases]]\nslug = "{c}"\ntitle = "{c}"\nsource = "{c}"\n\n' for c in ("a", "b")
+    )
+    report = build(load_config(write_site(site_dir, cases)), workers=2)
+    assert report.instances == 8 and report.studies == 2
+    for slug in ("a", "b"):
+        manifest = json.loads((site_dir / f"public/data/cases/{slug}.json").read_text())
+        assert [len(s["frames"]) for st in manifest["studies"] for s in st["series"]] == [4]

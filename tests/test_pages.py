@@ -510,7 +510,7 @@ def test_the_case_zip_made_in_the_browser(tmp_path: Path, browser: Any, zip64: b
     assert not list((out / "downloads").glob("*.zip"))
     listing = json.loads((out / "downloads/c.json").read_text())
     assert [f["name"] for f in listing["files"]] == [
-        f"c/study1/series1-CT/{n:05d}.dcm" for n in range(1, 5)
+        f"c/study1/series1-CT/{n:04d}.dcm" for n in range(1, 5)
     ]
     with serving(out, plain=True) as url:
         context = browser.new_context(accept_downloads=True)

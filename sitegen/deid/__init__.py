@@ -6,7 +6,7 @@ pixel masking and the canary Sweeper that checks the finished site.
 
 from . import _ocr as ocr
 from ._burned_in import apply_mask, burned_in_reason, refuse_reason
-from ._canary import Canary, value_canaries, without_published_dates
+from ._canary import Canary, OnePerValue, value_canaries, without_published_dates
 from ._codestream import codestream_canaries
 from ._keys import load_or_create_key
 from ._options import DEFAULT_OPTIONS, KNOWN_OPTIONS, parse_options
@@ -20,6 +20,7 @@ __all__ = [
     "DeidResult",
     "Deidentifier",
     "Hit",
+    "OnePerValue",
     "Sweeper",
     "apply_mask",
     "burned_in_reason",

@@ -179,9 +179,10 @@ def date_variants(value: str) -> list[str]:
 def identifier_variants(value: str) -> list[str]:
     """An identifier with 5+ digits ("PID-0044-1928") also as its digits alone, with and
     without zero padding ("00441928", "441928"): reformatted copies are found by the sweep's
-    digit-run normalisation."""
+    digit-run normalisation. Padding is no digit of the identifier: "SCALE-00002" has one
+    (its "00002" is any file numbered 2), and gives none."""
     digits = "".join(c for c in value if c.isdigit())
-    if len(digits) < IDENTIFIER_MIN_DIGITS or len(digits) > 20:
+    if len(digits.lstrip("0")) < IDENTIFIER_MIN_DIGITS or len(digits) > 20:
         return []
     return [digits, digits.lstrip("0") or digits]
 
@@ -241,20 +242,35 @@ def make_canaries(
     return canaries
 
 
+class OnePerValue:
+    """Canaries kept one per value as they come, as `one_per_value` chooses: a series
+    repeats each value once per file, so the workers of a 20,000-instance build send
+    millions of canaries for some tens of thousands of values."""
+
+    def __init__(self, canaries: Iterable[Canary] = ()) -> None:
+        self.best: dict[str, Canary] = {}
+        self.add(canaries)
+
+    def add(self, canaries: Iterable[Canary]) -> None:
+        best = self.best
+        for c in canaries:
+            kept = best.get(c.value)
+            if kept is None or (c.word, c.source, c.attribute) < (
+                kept.word,
+                kept.source,
+                kept.attribute,
+            ):
+                best[c.value] = c
+
+    def sorted(self) -> list[Canary]:
+        return [self.best[value] for value in sorted(self.best)]
+
+
 def one_per_value(canaries: Iterable[Canary]) -> list[Canary]:
     """One canary per value, sorted, the same whatever order the workers finished in: of a
     value's canaries the strictest (a whole value, found inside words too, over a word of
     free text), then the first by source and attribute."""
-    best: dict[str, Canary] = {}
-    for c in canaries:  # a series repeats each value once per file: no sort of them all
-        kept = best.get(c.value)
-        if kept is None or (c.word, c.source, c.attribute) < (
-            kept.word,
-            kept.source,
-            kept.attribute,
-        ):
-            best[c.value] = c
-    return [best[value] for value in sorted(best)]
+    return OnePerValue(canaries).sorted()
 
 
 # Folder/file names that say nothing about the patient.

@@ -196,8 +196,9 @@ class Sweeper:
                 digits = _NOT_DIGITS.sub("", value)
                 if len(digits) < IDENTIFIER_MIN_DIGITS:
                     continue
-                if len(digits) <= 20:
-                    self._digits.setdefault(digits.lstrip("0") or digits, canary)
+                unpadded = digits.lstrip("0")
+                if len(unpadded) >= IDENTIFIER_MIN_DIGITS and len(digits) <= 20:
+                    self._digits.setdefault(unpadded, canary)
             for pattern, wide in _patterns(value):
                 if pattern in seen:
                     continue

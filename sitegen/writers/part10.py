@@ -160,14 +160,15 @@ def _write_file(
 
 
 def zip_members(out: Path, slug: str, studies: Iterable[Study]) -> list[tuple[str, Path]]:
-    """(name in the zip, Part 10 file) for a case: <slug>/study1/series1-CT/00001.dcm."""
+    """(name in the zip, Part 10 file) for a case: <slug>/study1/series1-CT/0001.dcm
+    (four digits: numbers under five are never canaries, so no ID of 5+ digits matches)."""
     members = []
     for s_n, study in enumerate(studies, start=1):
         for r_n, series in enumerate(study.series, start=1):
             modality = first(series.instances[0].metadata, "00080060", "OT")
             for i_n, inst in enumerate(series.instances, start=1):
                 source = out / part10_path(study.uid, series.uid, inst.sop_uid)
-                members.append((f"{slug}/study{s_n}/series{r_n}-{modality}/{i_n:05d}.dcm", source))
+                members.append((f"{slug}/study{s_n}/series{r_n}-{modality}/{i_n:04d}.dcm", source))
     return members
 
 
