@@ -196,20 +196,22 @@ class Sweeper:
                 digits = _NOT_DIGITS.sub("", value)
                 if len(digits) < IDENTIFIER_MIN_DIGITS:
                     continue
-                unpadded = digits.lstrip("0")
-                if len(unpadded) >= IDENTIFIER_MIN_DIGITS and len(digits) <= 20:
-                    self._digits.setdefault(unpadded, canary)
+                if len(digits) <= 20:
+                    self._digits.setdefault(digits.lstrip("0") or digits, canary)
             for pattern, wide in _patterns(value):
                 if pattern in seen:
                     continue
                 seen.add(pattern)
+                # a form of digits is a number, whatever the value: "²4…" stripped of its
+                # accents is "24…", which must not count inside a longer run of digits (UID)
+                digit_form = numeric or is_numeric(pattern)
                 if len(pattern) < TEXT_ONLY_BELOW:
-                    if not numeric:
+                    if not digit_form:
                         self._short.setdefault(pattern, canary)
                     continue
-                whole_word = not numeric and (canary.word or len(pattern) < WORD_BOUNDARY_BELOW)
-                text_only = wide or (numeric and len(pattern) < NUMERIC_MIN_LENGTH)
-                kind = (canary, numeric, whole_word, text_only)
+                whole_word = not digit_form and (canary.word or len(pattern) < WORD_BOUNDARY_BELOW)
+                text_only = wide or (digit_form and len(pattern) < NUMERIC_MIN_LENGTH)
+                kind = (canary, digit_form, whole_word, text_only)
                 info = infos.get(kind) or infos.setdefault(kind, _Pattern(*kind))
                 self._automaton.add_word(pattern, (pattern, info))
         seen = {p for p in seen if len(p) >= TEXT_ONLY_BELOW}
