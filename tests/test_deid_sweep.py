@@ -399,3 +399,34 @@ def test_a_value_whose_plain_form_is_digits_counts_as_a_number() -> None:
     assert not sweeper.scan_bytes(b"dicomweb/studies/2.25.9924123451177/frames", "paths")
     assert values(sweeper.scan_bytes(b"seen 241234511 here", "p")) == {"²41234511"}
     assert values(sweeper.scan_bytes("seen ²41234511 here".encode(), "p")) == {"²41234511"}
+
+
+def test_uids_are_found_by_their_runs_in_every_form_without_the_automaton() -> None:
+    """40,000 original UIDs as automaton patterns made a 700 MB sweeper: UID-shaped canaries
+    are looked up as whole runs of digits and dots instead, in bytes (text or binary), in
+    UTF-16 (text) and base64-decoded, with the boundaries of numbers."""
+    import base64
+
+    uid = "1.2.826.0.1.3680043.8.498.10072293718871"
+    many = [
+        Canary(f"1.2.826.0.1.3680043.8.498.{n}{n}", "(0008,0018) SOPInstanceUID", "f")
+        for n in range(40_000)
+    ]
+    sweeper = Sweeper([*many, Canary(uid, "(0008,0018) SOPInstanceUID", "a.dcm")])
+    assert len(sweeper) == 0  # no automaton pattern for any of them
+    found = lambda data: values(sweeper.scan_bytes(data, "x"))  # noqa: E731
+    assert found(f'{{"Value": ["{uid}"]}}'.encode()) == {uid}
+    assert found(f"ends {uid}. here".encode()) == {uid}
+    assert found(b"\x00\x01" + uid.encode() + b"\x00" + random.Random(1).randbytes(5000)) == {uid}
+    assert not found(f"{uid}.5 and 9{uid} and 3.{uid}".encode())  # inside longer numbers
+    assert found(f"a..{uid}..7".encode()) == {uid}
+    for wide in ("utf-16-le", "utf-16-be"):  # in a header's binary value (the text part)
+        header = b"\0" * 128 + b"DICM" + b"\x09\x00\x10\x00OB\0\0" + uid.encode(wide)
+        assert found(header + b"\xe0\x7f\x10\x00OB\0\0" + b"\0" * 64) == {uid}, wide
+        assert not found(b"\0" * 200 + uid.encode(wide))  # in binary data: noise, as before
+    for before in (b"", b"x", b"xy", b"xyz"):
+        for after in (b"", b"q", b"\0\0"):
+            encoded = base64.b64encode(before + uid.encode() + after).decode()
+            assert found(f'{{"InlineBinary": "{encoded}"}}'.encode()) == {uid}, (before, after)
+    assert found(b"abc" + base64.b64encode(b"zz" + uid.encode())) == {uid}  # run starts early
+    assert not found(b"1.2.826.0.1.3680043.8.498.1007229371887")  # one digit short

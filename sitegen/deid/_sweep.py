@@ -35,6 +35,7 @@ import ahocorasick
 import numpy as np
 
 from ._canary import IDENTIFIER_MIN_DIGITS, Canary, is_numeric, mask
+from ._uids import UidCanaries, is_uid
 
 NUMERIC_MIN_LENGTH = 8  # shorter numbers count in text only (random bytes hold them often)
 TEXT_ONLY_BELOW = 4  # shorter canaries (name parts of 2-3 letters) count in text only
@@ -185,6 +186,7 @@ class Sweeper:
         self._short: dict[str, Canary] = {}  # whole words of 2-3 letters, in text only
         self._digits: dict[str, Canary] = {}  # identifiers digits-only, unpadded
         infos: dict[tuple[Canary, bool, bool, bool], _Pattern] = {}  # one per kind of pattern
+        uids: list[tuple[str, Canary]] = []  # looked up in a set, not in the automaton
         # a whole value before a word of free text: of two that make one pattern, the first
         # is kept, and it must not depend on the order the canaries came in
         for canary in sorted(canaries, key=lambda c: c.word):
@@ -198,6 +200,9 @@ class Sweeper:
                     continue
                 if len(digits) <= 20:
                     self._digits.setdefault(digits.lstrip("0") or digits, canary)
+                if is_uid(value):
+                    uids.append((value, canary))
+                    continue
             for pattern, wide in _patterns(value):
                 if pattern in seen:
                     continue
@@ -214,9 +219,10 @@ class Sweeper:
                 kind = (canary, digit_form, whole_word, text_only)
                 info = infos.get(kind) or infos.setdefault(kind, _Pattern(*kind))
                 self._automaton.add_word(pattern, (pattern, info))
+        self._uids = UidCanaries(uids)
         seen = {p for p in seen if len(p) >= TEXT_ONLY_BELOW}
         self._longest = max(map(len, seen), default=0)
-        self._empty = not seen and not self._short and not self._digits
+        self._empty = not seen and not self._short and not self._digits and not self._uids
         self._automaton_empty = not seen
         self._last_bytes = frozenset(p[-1] for p in seen)  # see covers()
         if not self._automaton_empty:
@@ -355,6 +361,9 @@ class Sweeper:
         text_stop = text_end(data)
         if self._short or self._digits:
             self._search_text(data, text_stop, name, found)
+        if self._uids:
+            for canary in self._uids.find(data, text_stop):
+                found.setdefault(canary.value.lower(), Hit(name, mask(canary.value), canary))
         if self._automaton_empty:
             return list(found.values())
         for offset in range(0, len(data), CHUNK_BYTES):
