@@ -197,11 +197,23 @@ _PLAIN = (str, int, float)
 
 def _element_key(tag: str, element: dict[str, Any]) -> tuple[Any, ...] | None:
     """What makes two elements equal, types included (1 and 1.0 are written differently),
-    or None for one not worth sharing (sequences, bulk data, inline binary)."""
+    or None for one not worth sharing (bulk data, inline binary, values of other types)."""
+    vr = element.get("vr")
+    if len(element) == 1 and type(vr) is str:  # emptied by de-identification: many alike
+        return (tag, vr)
     values = element.get("Value")
     if values is None or len(element) != 2:
         return None
-    vr = element.get("vr")
+    if vr == "SQ":  # the de-identification method's codes: in every instance alike
+        if not all(type(item) is dict for item in values):
+            return None
+        items = tuple(
+            tuple((t, _element_key(t, e) if type(e) is dict else None) for t, e in item.items())
+            for item in values
+        )
+        if any(key is None for item in items for _, key in item):
+            return None
+        return (tag, vr, items)
     if vr == "PN":
         if not all(type(v) is dict for v in values):
             return None

@@ -133,7 +133,9 @@ def run_jobs(
     }
     try:
         for fut in as_completed(futures):
-            item, job = futures[fut]
+            # dropped once done: a future keeps its outcome (every canary, the unshared
+            # metadata), and 20,000 of them took the parent to 2 GB
+            item, job = futures.pop(fut)
             try:
                 outcome = fut.result()
             except BrokenProcessPool:  # killed (out of memory) or a codec crashed

@@ -430,3 +430,13 @@ def test_uids_are_found_by_their_runs_in_every_form_without_the_automaton() -> N
             assert found(f'{{"InlineBinary": "{encoded}"}}'.encode()) == {uid}, (before, after)
     assert found(b"abc" + base64.b64encode(b"zz" + uid.encode())) == {uid}  # run starts early
     assert not found(b"1.2.826.0.1.3680043.8.498.1007229371887")  # one digit short
+
+
+def test_long_numbers_are_looked_up_as_runs_too() -> None:
+    """A UID's last component (38 digits) is a canary of every instance: found as a number
+    of its own, never as the end of the UID it came from."""
+    tail = "10003265080643211234567890123456789864"
+    sweeper = Sweeper([Canary(tail, "file meta MediaStorageSOPInstanceUID", "a.dcm")])
+    assert len(sweeper) == 0
+    assert values(sweeper.scan_bytes(f"id {tail} here".encode(), "p")) == {tail}
+    assert not sweeper.scan_bytes(f"uid 1.2.826.0.1.3680043.8.498.{tail}".encode(), "p")

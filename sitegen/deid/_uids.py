@@ -1,4 +1,5 @@
-"""UID-shaped canaries, found by looking up runs of digits and dots in a set.
+"""UID-shaped canaries (and other long numbers), found by looking up runs of digits and
+dots in a set.
 
 Every instance's original SOP Instance UID is a canary, so a site of 20,000 instances has
 40,000 of them; as patterns of the sweep's automaton (each also in UTF-16 and base64) they
@@ -30,12 +31,13 @@ from ._canary import Canary
 
 MIN_LENGTH = 16  # shorter dotted numbers stay in the automaton (dates like 04.03.2019)
 MAX_LENGTH = 64  # as long as a UID may be; a longer value stays in the automaton
-_SHAPE = re.compile(r"[0-9]+(?:\.[0-9]+){2,}")
+_SHAPE = re.compile(r"[0-9]+(?:\.[0-9]+)*")
 _SPLIT = re.compile(rb"\.{2,}")
 
 
 def is_uid(value: str) -> bool:
-    """Dotted digits of 3+ components, 16-64 characters: how UIDs look."""
+    """Digits, dotted or not, 16-64 characters: UIDs, and the long numbers made of them
+    (a UID's last component, 38 digits, is a canary of every instance too)."""
     return MIN_LENGTH <= len(value) <= MAX_LENGTH and bool(_SHAPE.fullmatch(value))
 
 
