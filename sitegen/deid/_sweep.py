@@ -169,7 +169,9 @@ class _Pattern:
 
 
 _NOT_DIGITS = re.compile(r"[^0-9]")
-_WORD_RE = re.compile(r"[a-z0-9\x80-\xff]+")
+# whole words shorter than TEXT_ONLY_BELOW only: a list of every word of a text full of
+# UIDs took tens of MB
+_SHORT_WORD_RE = re.compile(r"(?<![a-z0-9\x80-\xff])[a-z0-9\x80-\xff]{1,3}(?![a-z0-9\x80-\xff])")
 # possessive runs: the same matches, without retrying every shorter run of digits
 _DIGIT_RUN_RE = re.compile(r"(?<![\d.])\d++(?:[-/_ ]\d++)+(?![\d.])")
 
@@ -336,11 +338,7 @@ class Sweeper:
             text = raw.lower().decode("latin-1")
             hits: list[Canary] = []
             if self._short and is_text:
-                hits += [
-                    self._short[w]
-                    for w in _WORD_RE.findall(text)
-                    if len(w) < TEXT_ONLY_BELOW and w in self._short
-                ]
+                hits += [self._short[w] for w in _SHORT_WORD_RE.findall(text) if w in self._short]
             if self._digits and _split_digits(raw):
                 for run in _DIGIT_RUN_RE.findall(text):
                     digits = "".join(c for c in run if c.isdigit())
