@@ -440,3 +440,24 @@ def test_long_numbers_are_looked_up_as_runs_too() -> None:
     assert len(sweeper) == 0
     assert values(sweeper.scan_bytes(f"id {tail} here".encode(), "p")) == {tail}
     assert not sweeper.scan_bytes(f"uid 1.2.826.0.1.3680043.8.498.{tail}".encode(), "p")
+
+
+def test_uids_across_the_windows_of_a_big_file(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A big file is searched for UIDs in overlapping windows (a mapped 200 MB multi-frame
+    was copied whole): one planted across any window edge is found, and the tail of a
+    longer number cut there is still no hit."""
+    from sitegen.deid import _uids
+
+    monkeypatch.setattr(_uids, "WINDOW", 4096)
+    uid = "1.2.826.0.1.3680043.8.498.10072293718871"
+    sweeper = Sweeper([Canary(uid, "(0008,0018) SOPInstanceUID", "a.dcm")])
+    noise = random.Random(2).randbytes(20_000).replace(b".", b"x")
+    for at in (4096 - 50, 4096 - 20, 4096, 8192 - 1, 12288 - len(uid) + 1):
+        data = noise[:at] + b"\0" + uid.encode() + b"\0" + noise[at:]
+        assert values(sweeper.scan_bytes(data, "big")) == {uid}, at
+        longer = noise[:at] + b"\0" + b"9" * 3000 + b"." + uid.encode() + b"\0" + noise[at:]
+        assert not sweeper.scan_bytes(longer, "big"), at
+    # a window that begins just after "9." would see the UID alone, were it not cut back
+    edge = 4096 - _uids.OVERLAP
+    data = noise[: edge - 2] + b"9." + uid.encode() + b"\0" + noise[edge:]
+    assert not sweeper.scan_bytes(data, "big")

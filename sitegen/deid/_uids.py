@@ -48,6 +48,17 @@ def _pairs(chars: bytes) -> np.ndarray:
     return (table[:, None] & table[None, :]).reshape(-1)  # symmetric: either byte order
 
 
+WINDOW = 4 << 20  # bytes: memory per search stays a few times this
+OVERLAP = 1024  # more than any UID, or its base64, or its UTF-16
+_PART = re.compile(rb"(?:[0-9]|\.(?!\.))*")  # digits and single dots: one number's bytes
+
+
+def _partial(data: bytes) -> int:
+    """How many of `data`'s first bytes may be the end of a number that began before it."""
+    found = _PART.match(data)
+    return found.end() if found else 0
+
+
 _DIGITS = b"0123456789."
 _BASE64 = (string.ascii_letters + string.digits + "+/").encode()
 _RUN_PAIRS = _pairs(_DIGITS)
@@ -105,8 +116,24 @@ class UidCanaries:
 
     def find(self, data: bytes | mmap.mmap, text_stop: int) -> Iterator[Canary]:
         """The canaries in `data` (each as often as found); `text_stop`: where its text
-        part ends (UTF-16 counts there only). The text part and the rest are searched
+        part ends (UTF-16 counts there only). A big file (a mapped 200 MB multi-frame) is
+        read in windows that overlap by more than any UID: a number cut at a window's edge
+        is left to the window that holds it whole."""
+        n = len(data)
+        if n <= WINDOW:
+            yield from self._find(data, text_stop)
+            return
+        for at in range(0, n, WINDOW):
+            lo, hi = max(0, at - OVERLAP), min(n, at + WINDOW + OVERLAP)
+            window = data[lo:hi]
+            head = _partial(window) if lo > 0 else 0
+            tail = _partial(window[::-1]) if hi < n else 0
+            yield from self._find(window[head : len(window) - tail], text_stop - lo - head)
+
+    def _find(self, data: bytes | mmap.mmap, text_stop: int) -> Iterator[Canary]:
+        """`find` in data small enough to copy. The text part and the rest are searched
         apart: a DICOM header holds runs of digits, its pixel data rarely one."""
+        text_stop = min(max(text_stop, 0), len(data))
         arr = np.frombuffer(data, dtype=np.uint8)
         regions = [(0, text_stop), (text_stop, len(data))]
         for start, end in regions:  # the tag at text_stop is no digit: no run crosses
