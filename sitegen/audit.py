@@ -37,8 +37,6 @@ from .deid import Canary, Sweeper, without_published_dates
 from .deid._canary import mask, one_per_value
 from .deid._options import OPTION_CODES, PROFILE_CODE
 from .deid._sweep import Hit
-from .pages import STATIC, own_text
-from .viewer import install_viewer
 
 if TYPE_CHECKING:
     from .pool import Workers
@@ -84,6 +82,8 @@ def counting(sweeper: Sweeper) -> tuple[frozenset[str], frozenset[str]]:
     those that occur as words in sitegen's fixed text of that kind of file."""
     values = frozenset(c.value for c in sweeper.canaries)
     constants = {h.canary.value for h in sweeper.scan_bytes(_deid_constants().encode(), "own")}
+    from .pages import own_text  # here: the workers import this module for the screen
+
     fixed = {h.canary.value for h in sweeper.scan_bytes(own_text().encode("utf-8"), "own")}
     return values - constants, values - fixed
 
@@ -163,7 +163,9 @@ def _own_digests(ohif_key: tuple[Any, ...] | None) -> dict[str, str]:
     folder: the viewer (with the pinned decoder), the page assets and, for a site with OHIF,
     the OHIF build as rewritten for its base URL."""
     from .ohif import PACKAGES, copy_build, rewrite_public_path
+    from .pages import STATIC
     from .vendor import fetch
+    from .viewer import install_viewer
 
     digests: dict[str, str] = {}
     with tempfile.TemporaryDirectory(prefix="sitegen-own-") as scratch:

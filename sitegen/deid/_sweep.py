@@ -229,7 +229,7 @@ class Sweeper:
         self._last_bytes = frozenset(p[-1] for p in seen)  # see covers()
         if not self._automaton_empty:
             self._automaton.make_automaton()
-        # The prefilter (see _may_match): tables of every pattern's bytes 0-1, 1-2 and 2-3 (all
+        # The prefilter (see _candidates): tables of every pattern's bytes 0-1, 1-2 and 2-3 (all
         # are >= 4 long) in every letter case, and its first four bytes lower-cased.
         self._pairs = np.zeros(1 << 16, dtype=bool)
         self._heads = np.zeros(1 << 16, dtype=bool)
@@ -252,22 +252,23 @@ class Sweeper:
         self._first4 = _sorted_words({p[:4] for p in first4}, 4)
         self._first8 = _sorted_words(first8, 8)
 
-    def _may_match(self, data: bytes | mmap.mmap) -> bool:
-        """Whether any pattern may occur in `data` in any letter case; False is exact (the
-        automaton would find nothing), True only sends the data to the automaton.
+    def _candidates(self, data: bytes | mmap.mmap) -> list[int] | None:
+        """Where a pattern may start in `data` in any letter case: every offset where one
+        does is in the list (exact), or None when there are too many to look at one by one
+        (then the automaton reads it all).
 
         An occurrence at s covers the 16-bit word at the even offset s (its bytes 0-1) or
         s + 1 (bytes 1-2): one table lookup per even offset, on the data as they are (no
         lower-cased copy), finds every candidate start. The few left are checked against the
         tables of bytes 0-1 and 2-3, then the lower-cased first four bytes, all vectorised;
-        the automaton reads the windows of the fewer still left."""
+        the automaton reads the windows of the fewer still left (`_scan_buffer`)."""
         n = len(data)
         if n < 4:
-            return False
+            return []
         arr = np.frombuffer(data, dtype=np.uint8)
         words = np.flatnonzero(np.take(self._pairs, arr[: n - n % 2].view("<u2"))) * 2
         if len(words) > n >> 3:  # a quarter of the words (JSON full of UIDs): sifting them
-            return True  # costs twice what the automaton does
+            return None  # costs twice what the automaton does
         starts = np.concatenate((words, words - 1))
         starts = starts[(starts >= 0) & (starts + 3 < n)]
         b0, b1, b2, b3 = (arr[starts + k].astype(np.uint32) for k in range(4))
@@ -280,12 +281,8 @@ class Sweeper:
             _isin(four, self._first4) | (_isin(eight, self._first8) & (starts + 8 <= n))
         ]
         if len(starts) > max(_EXACT_CHECKS, n >> 8):  # text full of near misses (UIDs
-            return True  # that share a prefix with a canary): the automaton decides
-        for position in starts.tolist():  # any pattern in the window, as the automaton sees it
-            window = data[position : position + self._longest].lower().decode("latin-1")
-            for _ in self._automaton.iter(window):
-                return True
-        return False
+            return None  # that share a prefix with a canary): the automaton decides
+        return starts.tolist()
 
     def __len__(self) -> int:
         return len(self._automaton)
@@ -367,10 +364,21 @@ class Sweeper:
         for offset in range(0, len(data), CHUNK_BYTES):
             lo = max(0, offset - context)
             chunk = data[lo : offset + CHUNK_BYTES + context]
-            if len(chunk) > PREFILTER_ABOVE and not self._may_match(chunk):
+            own = (offset, offset + CHUNK_BYTES)  # where this chunk's matches start
+            starts = self._candidates(chunk) if len(chunk) > PREFILTER_ABOVE else None
+            if starts is None:
+                text = chunk.lower().decode("latin-1")
+                self._search(text, lo, own, text_stop, name, found)
                 continue
-            text = chunk.lower().decode("latin-1")
-            self._search(text, lo, (offset, offset + CHUNK_BYTES), text_stop, name, found)
+            # each candidate in its window, with the two bytes either side that the
+            # boundary rules read: a near miss in a header no longer reads the whole file
+            for start in starts:
+                at = lo + start
+                if not own[0] <= at < own[1]:
+                    continue
+                first = max(0, start - 2)
+                text = chunk[first : start + self._longest + 2].lower().decode("latin-1")
+                self._search(text, lo + first, (at, at + 1), text_stop, name, found)
         return list(found.values())
 
     def covers(self, outer: bytes, inner: bytes, start: int = 0) -> int:
