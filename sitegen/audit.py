@@ -229,15 +229,6 @@ class TreeSweep:
             self._counting = counting(self.sweeper())
         return self._counting
 
-    @property
-    def data(self) -> list[Canary]:
-        """The canaries that count in data files (and in paths)."""
-        return [c for c in self.canaries if c.value in self.values()[0]]
-
-    @property
-    def pages(self) -> list[Canary]:
-        return [c for c in self.canaries if c.value in self.values()[1]]
-
     def kept(self, hits: list[Hit], data: bool = True) -> list[Hit]:
         """Those of `hits` that count in a data file (or a page)."""
         if not hits or self.every_hit:

@@ -295,13 +295,12 @@ class BuildCache:
                 try:
                     with no_gc(), open(self.last_file, "rb") as fh:
                         version, state = marshal.load(fh)
-                        records = state.pop("records", None) or {}  # as one value before
                         if version == _RECORD_VERSION:
+                            records = state.pop("records", None) or {}  # one value, before
                             records.update(_streamed(fh))
-                    if version == _RECORD_VERSION:  # a key of an older sitegen: left out
-                        known = {f.name for f in fields(LastBuild)}
-                        state = {k: v for k, v in state.items() if k in known}
-                        self._last = LastBuild(**state, records=records)
+                            known = {f.name for f in fields(LastBuild)}  # an older key: out
+                            state = {k: v for k, v in state.items() if k in known}
+                            self._last = LastBuild(**state, records=records)
                 except (OSError, ValueError, EOFError, TypeError):
                     pass
         return self._last

@@ -273,7 +273,9 @@ def test_covers_finds_the_frame_past_copies_of_its_start() -> None:
     assert _find(outer, frame, 0) == -1
 
 
-def test_files_with_the_same_bytes_are_swept_once_each_named_when_found(tmp_path: Path) -> None:
+def test_files_with_the_same_bytes_are_swept_once_each_named_when_found(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A study's metadata and its one series' are the same bytes, as is a listing written
     as index.json and index.html: the tree sweep reads such a copy once when it is clean,
     and names every copy when it is not."""
@@ -294,8 +296,14 @@ def test_files_with_the_same_bytes_are_swept_once_each_named_when_found(tmp_path
         (tmp_path / relative).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / relative).write_bytes(data)
     sweep = TreeSweep(TYPICAL)
+    read: list[int] = []
+    scan = sweep.sweeper().scan_bytes
+    monkeypatch.setattr(
+        sweep.sweeper(), "scan_bytes", lambda data, name: read.append(len(data)) or scan(data, name)
+    )
     folders: list[str] = []
     found = sweep.tree(listing(tmp_path, folders), folders)
+    assert read.count(len(clean)) == 1  # the clean copy is not read again
     assert {h.path for h in found} == {r for r, data in files.items() if data == dirty}
     identities = {TreeSweep.identity(tmp_path / r) for r, data in files.items() if data == clean}
     assert identities <= sweep.clean  # the copy counts as swept clean
@@ -440,6 +448,11 @@ def test_long_numbers_are_looked_up_as_runs_too() -> None:
     assert len(sweeper) == 0
     assert values(sweeper.scan_bytes(f"id {tail} here".encode(), "p")) == {tail}
     assert not sweeper.scan_bytes(f"uid 1.2.826.0.1.3680043.8.498.{tail}".encode(), "p")
+    # longer than a UID may be: before, only its first 64 digits were searched for, and a
+    # prefix followed by more digits is no hit; now it is looked up whole
+    hostile = "7" + "0123456789" * 12
+    sweeper = Sweeper([Canary(hostile, "(0020,4000) ImageComments", "a.dcm")])
+    assert values(sweeper.scan_bytes(f"note {hostile}.".encode(), "p")) == {hostile}
 
 
 def test_uids_across_the_windows_of_a_big_file(monkeypatch: pytest.MonkeyPatch) -> None:

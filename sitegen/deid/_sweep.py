@@ -171,7 +171,8 @@ class _Pattern:
 _NOT_DIGITS = re.compile(r"[^0-9]")
 # whole words shorter than TEXT_ONLY_BELOW only: a list of every word of a text full of
 # UIDs took tens of MB
-_SHORT_WORD_RE = re.compile(r"(?<![a-z0-9\x80-\xff])[a-z0-9\x80-\xff]{1,3}(?![a-z0-9\x80-\xff])")
+_WORD = r"[a-z0-9\x80-\xff]"
+_SHORT_WORD_RE = re.compile(rf"(?<!{_WORD}){_WORD}{{1,{TEXT_ONLY_BELOW - 1}}}(?!{_WORD})")
 # possessive runs: the same matches, without retrying every shorter run of digits
 _DIGIT_RUN_RE = re.compile(r"(?<![\d.])\d++(?:[-/_ ]\d++)+(?![\d.])")
 
@@ -192,9 +193,12 @@ class Sweeper:
         # a whole value before a word of free text: of two that make one pattern, the first
         # is kept, and it must not depend on the order the canaries came in
         for canary in sorted(canaries, key=lambda c: c.word):
+            whole = canary.value.strip()
+            if is_uid(whole):  # a number is looked up whole (`_uids`), not by a prefix
+                uids.append((whole, canary))
             # a copy of a long value holds its start: the automaton's size stays bounded
             # whatever a hostile input's values hold (kilobytes of random text each)
-            value = canary.value.strip()[:MAX_PATTERN_CHARS]
+            value = whole[:MAX_PATTERN_CHARS]
             numeric = is_numeric(value)
             if numeric:
                 digits = _NOT_DIGITS.sub("", value)
@@ -202,8 +206,7 @@ class Sweeper:
                     continue
                 if len(digits) <= 20:
                     self._digits.setdefault(digits.lstrip("0") or digits, canary)
-                if is_uid(value):
-                    uids.append((value, canary))
+                if is_uid(whole):
                     continue
             for pattern, wide in _patterns(value):
                 if pattern in seen:

@@ -30,14 +30,14 @@ import numpy as np
 from ._canary import Canary
 
 MIN_LENGTH = 16  # shorter dotted numbers stay in the automaton (dates like 04.03.2019)
-MAX_LENGTH = 64  # as long as a UID may be; a longer value stays in the automaton
+MAX_LENGTH = 512  # a UID is at most 64; longer numbers too, while OVERLAP holds them
 _SHAPE = re.compile(r"[0-9]+(?:\.[0-9]+)*")
 _SPLIT = re.compile(rb"\.{2,}")
 
 
 def is_uid(value: str) -> bool:
-    """Digits, dotted or not, 16-64 characters: UIDs, and the long numbers made of them
-    (a UID's last component, 38 digits, is a canary of every instance too)."""
+    """Digits, dotted or not, of 16 or more characters: UIDs, and the long numbers made of
+    them (a UID's last component, 38 digits, is a canary of every instance too)."""
     return MIN_LENGTH <= len(value) <= MAX_LENGTH and bool(_SHAPE.fullmatch(value))
 
 
@@ -49,7 +49,7 @@ def _pairs(chars: bytes) -> np.ndarray:
 
 
 WINDOW = 4 << 20  # bytes: memory per search stays a few times this
-OVERLAP = 1024  # more than any UID, or its base64, or its UTF-16
+OVERLAP = 4 * MAX_LENGTH  # more than any number looked up, in UTF-16 (twice) or base64
 _PART = re.compile(rb"(?:[0-9]|\.(?!\.))*")  # digits and single dots: one number's bytes
 
 
