@@ -309,23 +309,36 @@ class TreeSweep:
         here; `meanwhile()` runs here while they work. The workers get the canaries (a
         hundredth of the automaton's pickled size) and build their sweepers while this
         process builds its own."""
-        if team is None or not team.parallel or len(groups) < 2 * SCREEN_BATCHES_PER_WORKER:
-            meanwhile()
-            return [self.instance(files, root) for files in groups]
-        blob = pickle.dumps(tuple(self.canaries), protocol=pickle.HIGHEST_PROTOCOL)
-        n = team.count * SCREEN_BATCHES_PER_WORKER
-        batches = [groups[k::n] for k in range(n)]
-        was_clean = {i for files in groups for i in self._identities(files, root)}
-        calls = [(blob, str(root), batch, was_clean) for batch in batches]
-        results = team.run_all(screen_batch, calls, meanwhile)
         hits: list[list[Hit]] = [[] for _ in groups]
-        for k, batch_results in enumerate(results):
-            for j, (found, clean, covered, reused) in enumerate(batch_results):
-                hits[k + j * n] = self.kept(found)
+        # an instance whose files are all linked unchanged and known clean needs no worker
+        # (a text edit's rebuild: no process is started at all)
+        todo = [n for n, files in enumerate(groups) if not self._known_clean(files, root)]
+        for n in set(range(len(groups))) - set(todo):
+            hits[n] = self.instance(groups[n], root)
+        if team is None or not team.parallel or len(todo) < 2 * SCREEN_BATCHES_PER_WORKER:
+            meanwhile()
+            for n in todo:
+                hits[n] = self.instance(groups[n], root)
+            return hits
+        blob = pickle.dumps(tuple(self.canaries), protocol=pickle.HIGHEST_PROTOCOL)
+        k = team.count * SCREEN_BATCHES_PER_WORKER
+        batches = [todo[j::k] for j in range(k)]
+        was_clean = {i for n in todo for i in self._identities(groups[n], root)}
+        calls = [(blob, str(root), [groups[n] for n in batch], was_clean) for batch in batches]
+        results = team.run_all(screen_batch, calls, meanwhile)
+        for batch, batch_results in zip(batches, results, strict=True):
+            for n, (found, clean, covered, reused) in zip(batch, batch_results, strict=True):
+                hits[n] = self.kept(found)
                 self.clean |= clean
                 self.covered += covered
                 self.reused += reused
         return hits
+
+    def _known_clean(self, files: list[str], root: Path) -> bool:
+        """Whether every one of these files is one the last build found clean."""
+        return bool(self.was_clean) and all(
+            self.identity(root / r) in self.was_clean for r in files
+        )
 
     def _identities(self, files: list[str], root: Path) -> list[str]:
         """Those of the last build's clean files among these (all a worker needs of it)."""
@@ -353,14 +366,21 @@ class TreeSweep:
         that is not a readable zip is read as bytes by `tree` like any other)."""
         hits: list[Hit] = []
         for relative, entry in sorted(zips.items()):
+            names = "zip names:" + self.identity(entry)  # the same zip as last time
+            if names in self.was_clean:
+                self.clean.add(names)
+                continue
             try:
                 with zipfile.ZipFile(entry.path) as zf:
-                    names = [i.filename for i in zf.infolist()]
+                    members = [i.filename for i in zf.infolist()]
                     comments = [zf.comment, *(i.comment for i in zf.infolist())]
             except (zipfile.BadZipFile, OSError):
                 continue
-            text = "\n".join(names).encode("utf-8") + b"\n" + b"\n".join(comments)
-            hits += self.kept(self.sweeper().scan_bytes(text, relative))
+            text = "\n".join(members).encode("utf-8") + b"\n" + b"\n".join(comments)
+            found = self.kept(self.sweeper().scan_bytes(text, relative))
+            if not found:
+                self.clean.add(names)
+            hits += found
         return hits
 
     def tree(

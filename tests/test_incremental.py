@@ -258,3 +258,26 @@ def test_the_last_builds_records_are_read_streamed_and_as_one_value(tmp_path: Pa
             marshal.dump((key, record), fh)
     again = BuildCache(tmp_path)
     assert again.last.records == {"a": b"1", "b": b"2"} and again.last.used == ["a", "b"]
+
+
+def test_a_text_edit_starts_no_worker_process(site: Path, monkeypatch) -> None:
+    """Every instance's files are linked unchanged and were found clean with the same
+    canaries: neither the pixels nor the screen stage hands anything to a worker."""
+    from sitegen import pool
+
+    started: list[int] = []
+    executor = pool.Workers.executor
+
+    def counted(self: pool.Workers):  # type: ignore[no-untyped-def]
+        started.append(1)
+        return executor(self)
+
+    monkeypatch.setattr(pool.Workers, "executor", counted)
+    build(load_config(site), workers=2)
+    assert started  # the first build's workers made and screened the instances
+    started.clear()
+    site.write_text(site.read_text().replace("first text", "edited text"))
+    report = build(load_config(site), workers=2)
+    assert report.published and report.cached == 5
+    assert "data/cases/one.json" in report.changed
+    assert started == []

@@ -17,7 +17,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from jinja2 import Environment, FileSystemBytecodeCache, FileSystemLoader, StrictUndefined
+from jinja2.bccache import Bucket
 from markupsafe import Markup, escape
 
 from .. import __version__, _json, presentation
@@ -36,10 +37,30 @@ TEMPLATES = HERE / "templates"
 STATIC = HERE / "static"
 
 
+class _TemplateCache(FileSystemBytecodeCache):
+    """Jinja's compiled templates in the user's temporary folder (keyed by each template's
+    source): compiling them is most of a text edit's pages stage. A folder that cannot be
+    written only means compiling again."""
+
+    def dump_bytecode(self, bucket: Bucket) -> None:
+        try:
+            super().dump_bytecode(bucket)
+        except OSError:
+            pass
+
+
+def _template_cache() -> FileSystemBytecodeCache | None:
+    try:
+        return _TemplateCache()
+    except (OSError, RuntimeError):  # no temporary folder of our own
+        return None
+
+
 @lru_cache(maxsize=1)
 def environment() -> Environment:
     return Environment(
         loader=FileSystemLoader(str(TEMPLATES)),
+        bytecode_cache=_template_cache(),
         autoescape=True,
         undefined=StrictUndefined,
         trim_blocks=True,
