@@ -119,12 +119,12 @@ def test_failed_build_leaves_previous_output_untouched(
     build(load_config(config))
     before = tree(site_dir / "public")
 
-    import sitegen.build as build_module
+    import sitegen.pipeline.tree as tree_phase
 
     def explode(*args: object) -> None:
         raise OSError("disk full (simulated)")
 
-    monkeypatch.setattr(build_module, "write_dicomweb", explode)
+    monkeypatch.setattr(tree_phase, "write_dicomweb", explode)
     write_ct_series(site_dir / "cases/ct/dicom", 6)  # the inputs changed too
     with pytest.raises(OSError, match="disk full"):
         build(load_config(config))
@@ -390,10 +390,10 @@ def test_stack_every_nth_slice(
     if settled:
         assert z == [82.0, 91.0, 100.0]  # slices 1, 4 and 7 (3 mm apart, head first)
     # the same slices as when they are chosen after the workers, from what they published
-    import sitegen.build as build_module
+    import sitegen.pipeline.read as read_phase
 
     unplanned = lambda site, jobs, memo, warnings=None: (jobs, set(), 0)  # noqa: E731
-    monkeypatch.setattr(build_module, "plan_stacks", unplanned)
+    monkeypatch.setattr(read_phase, "plan_stacks", unplanned)
     after = site_dir / "after"
     assert build(load_config(config), out_dir=after, workers=1).instances == 3
     (late,) = after.glob("dicomweb/studies/*/series/*/metadata")

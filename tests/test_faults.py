@@ -83,11 +83,12 @@ def test_an_unexpected_error_is_one_line_naming_what_it_was_about(
     monkeypatch.setattr(cli, "build", explode)
     # and a failure inside a real stage names the stage
     from sitegen import build as build_module
+    from sitegen.pipeline import pages as pages_phase
 
     def broken_pages(*args: object, **kwargs: object) -> list[str]:
         raise KeyError("x")
 
-    monkeypatch.setattr(build_module, "write_pages", broken_pages)
+    monkeypatch.setattr(pages_phase, "write_pages", broken_pages)
     with pytest.raises(KeyError) as stage:
         build_module.build(load_config(config), workers=1)
     assert stage.value.__notes__ == ["in the pages stage"]

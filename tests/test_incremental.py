@@ -171,7 +171,7 @@ def test_a_recycled_spare_tree_leaves_nothing_of_its_own(site: Path) -> None:
 def test_failed_rebuild_in_a_recycled_tree_leaves_public_untouched(
     site: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import sitegen.build as build_module
+    import sitegen.pipeline.pages as pages_phase
 
     build(load_config(site), workers=1)
     site.write_text(site.read_text().replace("first text", "second text"))
@@ -181,7 +181,7 @@ def test_failed_rebuild_in_a_recycled_tree_leaves_public_untouched(
     def explode(*args: object) -> None:
         raise OSError("disk full (simulated)")
 
-    monkeypatch.setattr(build_module, "write_host_files", explode)  # after every other writer
+    monkeypatch.setattr(pages_phase, "write_host_files", explode)  # after every other writer
     site.write_text(site.read_text().replace("second text", "third text"))
     with pytest.raises(OSError, match="disk full"):
         build(load_config(site), workers=1)
