@@ -41,8 +41,9 @@ if str(REPO) not in sys.path:
 
 import sitegen  # noqa: E402
 from sitegen.build import BuildReport, build  # noqa: E402
+from sitegen.codestreams import encode_frame  # noqa: E402
 from sitegen.config import load_config  # noqa: E402
-from sitegen.pixels import FrameCodec, encode_frame, iter_frames, output_layout  # noqa: E402
+from sitegen.pixels import FrameCodec, iter_frames, output_layout  # noqa: E402
 from sitegen.sources.sample import sample_instance, sample_size  # noqa: E402
 
 # sitegen.pool.make_executor starts its pool with this method; the floor must match it.

@@ -22,7 +22,7 @@ from pydicom.data import get_testdata_file
 from skimage.metrics import structural_similarity
 
 sys.path.insert(0, str(Path(__file__).parents[1]))
-from sitegen import pixels, quality  # noqa: E402
+from sitegen import codestreams, pixels, quality  # noqa: E402
 from sitegen.sources.sample import sample_instance, sample_size  # noqa: E402
 
 QUALITIES = (95, 90, 80, 70, 50)
@@ -74,7 +74,7 @@ def main() -> None:
     print("{:<10} {:>8} {:>9} {:>9} {:>7} {:>9} {:>7}".format(*head))
     for name, images in sets.items():
         lossless = sum(
-            len(pixels.encode_frame(f, lay, pixels.FrameCodec())[0]) for f, lay in images
+            len(codestreams.encode_frame(f, lay, pixels.FrameCodec())[0]) for f, lay in images
         )
         print(f"{name:<10} {'lossless':>8} {lossless / 1e6:>7.2f}MB {'inf':>9} {'':>7} {1.0:>9.4f}")
         for level in [*QUALITIES, *TARGETS]:
@@ -87,8 +87,8 @@ def main() -> None:
                     chosen, data, ts = quality.choose(frame, layout, wanted)
                     picked.append(str(chosen.lossy or "lossless"))
                 else:
-                    data, ts = pixels.encode_frame(frame, layout, codec)
-                back = pixels.decode_frame(data, ts, layout).reshape(frame.shape)
+                    data, ts = codestreams.encode_frame(frame, layout, codec)
+                back = codestreams.decode_frame(data, ts, layout).reshape(frame.shape)
                 size += len(data)
                 psnrs.append(_psnr(frame, back))
                 ssims.append(_ssim(frame, back))

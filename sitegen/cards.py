@@ -15,7 +15,7 @@ from typing import Any
 
 from PIL import Image, ImageDraw, ImageFont
 
-from . import pixels
+from . import codestreams, pixels
 from .attrs import first
 from .model import Series, Study, frame_path
 from .presets import PRESETS
@@ -84,8 +84,8 @@ class KeyImage:
         return hashlib.sha256(text + self.data).hexdigest()
 
     def draw(self) -> Image.Image:
-        frame = pixels.decode_frame(self.data, self.transfer_syntax, self.layout)
-        jpeg = pixels.thumbnail_jpeg(
+        frame = codestreams.decode_frame(self.data, self.transfer_syntax, self.layout)
+        jpeg = codestreams.thumbnail_jpeg(
             frame,
             self.layout,
             slope=self.slope,

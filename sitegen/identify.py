@@ -29,10 +29,11 @@ from pydicom.tag import Tag
 
 from .cache import file_digest
 from .deid import Deidentifier
+from .headers import header_geometry
 from .model import Geometry
 from .sources import SourceItem
 from .sources.sample import sample_geometry, sample_uids
-from .transcode import Job, header_geometry
+from .transcode import Job
 
 _UIDS = ("StudyInstanceUID", "SeriesInstanceUID", "SOPInstanceUID")
 _GEOMETRY = ("InstanceNumber", "ImagePositionPatient", "ImageOrientationPatient", "NumberOfFrames")

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import pixels
+from . import codestreams, pixels
 
 LADDER = (95, 90, 80, 70, 60, 50, 40, 30)  # highest first
 
@@ -38,12 +38,12 @@ def choose(
     while lo <= hi:
         mid = (lo + hi) // 2
         trial = pixels.FrameCodec(codec.name, LADDER[mid])
-        data, ts = pixels.encode_frame(frame, layout, trial)
-        if psnr(frame, pixels.decode_frame(data, ts, layout)) >= codec.psnr:
+        data, ts = codestreams.encode_frame(frame, layout, trial)
+        if psnr(frame, codestreams.decode_frame(data, ts, layout)) >= codec.psnr:
             best, lo = (trial, data, ts), mid + 1  # good enough: try a lower quality
         else:
             hi = mid - 1
     if best is None:  # not even the highest quality reaches the target
         lossless = pixels.FrameCodec(codec.name)
-        return (lossless, *pixels.encode_frame(frame, layout, lossless))
+        return (lossless, *codestreams.encode_frame(frame, layout, lossless))
     return best

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from . import pixels
+from . import codestreams, pixels
 from .attrs import nested, number
 from .faults import contained
 from .model import Series, Study, frame_path, series_dir
@@ -76,9 +76,9 @@ def _thumbnail(study: Study, series: Series, inst: Any, n: int, out: Path, cache
             return
     layout = layout_from_metadata(inst.metadata)
     data = frame_file.read_bytes()
-    frame = pixels.decode_frame(data, inst.transfer_syntax, layout)
+    frame = codestreams.decode_frame(data, inst.transfer_syntax, layout)
     slope, intercept = rescale_of(inst.metadata)
-    jpeg = pixels.thumbnail_jpeg(
+    jpeg = codestreams.thumbnail_jpeg(
         frame, layout, slope=slope, intercept=intercept, window=window_of(inst.metadata)
     )
     target.write_bytes(jpeg)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import json
 import os
 import warnings
 import zlib
@@ -19,13 +18,10 @@ from typing import Any
 
 import numpy as np
 import pydicom
-from pydicom.datadict import keyword_for_tag
-from pydicom.dataelem import convert_raw_data_element
 from pydicom.dataset import Dataset
 from pydicom.multival import MultiValue
 
-from . import limits, pixels, quality, slab
-from ._raw import MEMO_LIMIT, decoded_key, decoding_charset, undecoded_key
+from . import codestreams, headers, limits, pixels, quality, slab
 from ._spool import Spool
 from .cache import entry_key, file_digest, write_entry
 from .deid import (
@@ -39,7 +35,7 @@ from .deid import (
 )
 from .faults import is_resource_error
 from .faults import reason as _reason
-from .model import Geometry, Instance, check_uid, frame_path
+from .model import Instance, check_uid, frame_path
 from .sources import SourceItem
 from .writers.part10 import part10_path, write_part10
 
@@ -218,7 +214,7 @@ def _run(item: SourceItem, job: Job, out: Outcome) -> None:
                 out.warnings.append(f"{item.label}: its values could not all be read ({reason})")
         return
     bytes_in = item.size() if item.kind != "sample" else _encoded_size(ds)
-    series_number = _int(ds.get("SeriesNumber"))
+    series_number = headers.as_int(ds.get("SeriesNumber"))
     masks = [rect for number, rect in job.masks if number in (0, series_number)]
     if job.deid is not None:
         refused = _refusal(ds, item.label, job, masks, series_number)
@@ -264,7 +260,7 @@ def _run(item: SourceItem, job: Job, out: Outcome) -> None:
     )
     sizes: list[int] = []
     kept: list[int] = []
-    single = (_int(ds.get("NumberOfFrames")) or 1) == 1
+    single = (headers.as_int(ds.get("NumberOfFrames")) or 1) == 1
     encoded: list[bytes] = []
     lossless: Spool | None = Spool() if job.part10 and job.lossless_part10 else None
     exact_ts = ""
@@ -288,12 +284,14 @@ def _run(item: SourceItem, job: Job, out: Outcome) -> None:
         if codec.psnr is not None:
             codec, data, ts = quality.choose(frame, layout, codec)
         else:
-            data, ts = pixels.encode_frame(frame, layout, codec)
+            data, ts = codestreams.encode_frame(frame, layout, codec)
         if lossless is not None:  # the download keeps every bit
-            exact, exact_ts = pixels.encode_frame(frame, layout, pixels.FrameCodec(job.codec.name))
+            exact, exact_ts = codestreams.encode_frame(
+                frame, layout, pixels.FrameCodec(job.codec.name)
+            )
             lossless.append(exact)
         if verify and not kept:
-            back = pixels.decode_frame(data, ts, layout)
+            back = codestreams.decode_frame(data, ts, layout)
             if not np.array_equal(back.reshape(frame.shape), frame):
                 raise RuntimeError(f"frame {index + 1} did not round-trip losslessly")
         kept.append(index)
@@ -307,12 +305,14 @@ def _run(item: SourceItem, job: Job, out: Outcome) -> None:
     if not kept:
         out.warnings.append(f"{item.label}: no frame could be decoded, skipped")
         return
-    _drop_frames(ds, kept)
+    headers.drop_frames(ds, kept)
     input_ts = str(getattr(ds, "file_meta", {}).get("TransferSyntaxUID", ""))
     if input_ts in LOSSY_INPUT:
         ds.LossyImageCompression = "01"  # our lossless frames keep the input's earlier loss
     bad: list[str] = []
-    metadata = _metadata(ds, sop, ts, pixels.metadata_updates(layout, codec), bad)
+    metadata = headers.published_metadata(
+        ds, sop, ts, codestreams.metadata_updates(layout, codec), bad
+    )
     out.warnings += [f"{item.label}: {b}: not valid, left out of the metadata" for b in bad]
     if job.part10:
         # a single frame is still in memory; a multi-frame's frames are read back one by one
@@ -326,8 +326,8 @@ def _run(item: SourceItem, job: Job, out: Outcome) -> None:
         relative = part10_path(study, series, sop)
         if lossless is not None:  # the Part 10 file describes its own, lossless frames
             frame_files, part10_ts = lossless.files(), exact_ts
-            updates = pixels.metadata_updates(layout, pixels.FrameCodec(job.codec.name))
-            _set(ds, updates)
+            updates = codestreams.metadata_updates(layout, pixels.FrameCodec(job.codec.name))
+            headers.set_attributes(ds, updates)
             lossy = ("LossyImageCompression", "LossyImageCompressionMethod")
             if input_ts not in LOSSY_INPUT:
                 for keyword in lossy:
@@ -340,7 +340,7 @@ def _run(item: SourceItem, job: Job, out: Outcome) -> None:
             part10_differs = None
         write_part10(root / relative, ds, frame_files, part10_ts, native)
         out.files.append(relative)
-    position, orientation = _geometry(ds)
+    position, orientation = headers.position_and_orientation(ds)
     out.instance = Instance(
         study_uid=study,
         series_uid=series,
@@ -350,7 +350,7 @@ def _run(item: SourceItem, job: Job, out: Outcome) -> None:
         metadata=metadata,
         frame_sizes=sizes,
         transfer_syntax=ts,
-        instance_number=_int(ds.get("InstanceNumber")),
+        instance_number=headers.as_int(ds.get("InstanceNumber")),
         position=position,
         orientation=orientation,
         series_number=series_number,
@@ -390,15 +390,6 @@ def _plain(value: Any) -> Any:
     if isinstance(value, MultiValue | list | tuple):
         return [_plain(v) for v in value]
     return str(value)
-
-
-def _set(ds: Dataset, updates: dict[str, object]) -> None:
-    for keyword, value in updates.items():
-        if value is None:
-            if keyword in ds:
-                delattr(ds, keyword)
-        else:
-            setattr(ds, keyword, value)
 
 
 def _lost_frames(lost: list[tuple[int, str]]) -> list[str]:
@@ -468,119 +459,6 @@ def _encoded_size(ds: Dataset) -> int:
     return buffer.tell()
 
 
-def _int(value: Any) -> int | None:
-    try:
-        return int(value) if value not in (None, "") else None
-    except (TypeError, ValueError):
-        return None
-
-
-def _floats(value: Any, n: int) -> tuple[float, ...] | None:
-    try:
-        out = tuple(float(v) for v in value)
-    except (TypeError, ValueError):
-        return None
-    return out if len(out) == n else None
-
-
-def _geometry(ds: Dataset) -> tuple[tuple[float, ...] | None, tuple[float, ...] | None]:
-    """ImagePositionPatient and ImageOrientationPatient, from the functional groups of an
-    enhanced multi-frame image when the top level has none."""
-    position = _floats(ds.get("ImagePositionPatient"), 3)
-    orientation = _floats(ds.get("ImageOrientationPatient"), 6)
-    for name in ("PerFrameFunctionalGroupsSequence", "SharedFunctionalGroupsSequence"):
-        groups = ds.get(name)
-        if not groups:
-            continue
-        item = groups[0]
-        if position is None and "PlanePositionSequence" in item:
-            position = _floats(item.PlanePositionSequence[0].get("ImagePositionPatient"), 3)
-        if orientation is None and "PlaneOrientationSequence" in item:
-            orientation = _floats(
-                item.PlaneOrientationSequence[0].get("ImageOrientationPatient"), 6
-            )
-    return position, orientation
-
-
-def header_geometry(ds: Dataset) -> Geometry:
-    """The geometry the published instance will have (its Instance fields), from a header
-    read before any worker runs (identify.py): stack reduction decides with it."""
-    position, orientation = _geometry(ds)
-    frames = _int(ds.get("NumberOfFrames")) or 1
-    return Geometry(_int(ds.get("InstanceNumber")), position, orientation, frames)
-
-
-def _drop_frames(ds: Dataset, kept: list[int]) -> None:
-    """After undecodable frames were skipped, make the metadata describe what is published."""
-    total = _int(ds.get("NumberOfFrames")) or 1
-    if len(kept) == total:
-        return
-    if "NumberOfFrames" in ds:
-        ds.NumberOfFrames = len(kept)
-    per_frame = ds.get("PerFrameFunctionalGroupsSequence")
-    if per_frame and len(per_frame) == total:
-        ds.PerFrameFunctionalGroupsSequence = [per_frame[i] for i in kept]
-
-
-PIXEL_DATA = "7FE00010"
 VERIFY_ONE_IN = 8  # the build decodes the first frame of one instance in 8 again and compares
 # JPEG baseline, JPEG extended, JPEG-LS near-lossless: always lossy
 LOSSY_INPUT = {"1.2.840.10008.1.2.4.50", "1.2.840.10008.1.2.4.51", "1.2.840.10008.1.2.4.81"}
-
-
-_JSON_MEMO: dict[tuple[Any, ...], str] = {}  # see sitegen/_raw.py
-
-
-def _dicom_json(ds: Dataset, bad: list[str]) -> dict[str, Any]:
-    """``ds.to_json_dict()``, remembering each element's JSON per worker (a series repeats
-    most of them) and leaving undecoded elements undecoded for the Part 10 writer. An element
-    whose value has no JSON (a DS that is no number) is left out and named in `bad`."""
-    charset = decoding_charset(ds)
-    meta: dict[str, Any] = {}
-    for tag in ds.keys():
-        key = undecoded_key(ds, tag, charset)
-        text = _JSON_MEMO.get(key) if key is not None else None
-        if text is None:
-            try:
-                if key is None:  # decoded, or decoded the usual way
-                    elem = ds[tag]
-                    key = decoded_key(elem, charset)
-                    text = _JSON_MEMO.get(key) if key is not None else None
-                else:
-                    raw = ds.get_item(tag)
-                    elem = convert_raw_data_element(raw, encoding=list(charset), ds=ds)
-                text = text or json.dumps(elem.to_json_dict(None, 1 << 30))
-            except (ValueError, TypeError, OverflowError) as exc:
-                bad.append(f"{_label(tag)} ({_reason(exc)})")
-                continue
-            if key is not None:
-                if len(_JSON_MEMO) >= MEMO_LIMIT:
-                    _JSON_MEMO.clear()
-                _JSON_MEMO[key] = text
-        meta[f"{tag:08X}"] = json.loads(text)  # a fresh object for every instance
-    return meta
-
-
-def _label(tag: int) -> str:
-    return f"({tag >> 16:04X},{tag & 0xFFFF:04X}) {keyword_for_tag(tag) or 'unknown'}"
-
-
-def _metadata(
-    ds: Dataset, sop: str, ts: str, updates: dict[str, object], bad: list[str]
-) -> dict[str, Any]:
-    """DICOM JSON (PS3.18 F.2) for the published instance. PixelData becomes a BulkDataURI
-    relative to the series metadata URL (the frame file of a single-frame instance);
-    AvailableTransferSyntaxUID names the frames' syntax.
-    Elements with values that have no JSON are named in `bad`."""
-    _set(ds, updates)
-    pixel_vr = "OW" if ts == pixels.TS_EXPLICIT_LE and int(ds.get("BitsAllocated", 8)) > 8 else "OB"
-    for tag in [t for t in ds.keys() if t >= 0x7FE00000]:  # pixel data, padding, signatures
-        del ds[tag]
-    frames = _int(ds.get("NumberOfFrames")) or 1
-    meta = _dicom_json(ds, bad)
-    # a single frame is the pixel data: its file is the bulk data, fetchable from a static
-    # host; a multi-frame's frames are frames/1..N below this folder
-    bulk = f"instances/{sop}/frames" + ("/1" if frames == 1 else "")
-    meta[PIXEL_DATA] = {"vr": pixel_vr, "BulkDataURI": bulk}
-    meta["00083002"] = {"vr": "UI", "Value": [ts]}
-    return dict(sorted(meta.items()))

@@ -348,12 +348,12 @@ def test_a_site_without_url_is_told_and_site_url_fixes_it(site_dir: Path) -> Non
 
 def _count_encodes(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """One entry per frame encoded in this process (a build with workers=1)."""
-    from sitegen import pixels
+    from sitegen import codestreams
 
     encoded: list[int] = []
-    real_encode = pixels.encode_frame
+    real_encode = codestreams.encode_frame
     monkeypatch.setattr(
-        pixels, "encode_frame", lambda *a, **k: encoded.append(1) or real_encode(*a, **k)
+        codestreams, "encode_frame", lambda *a, **k: encoded.append(1) or real_encode(*a, **k)
     )
     return encoded
 

@@ -22,7 +22,7 @@ from dicomgen import ct_pixels, write_ct_series
 from dicomweb_client.api import DICOMwebClient
 from pydicom.data import get_testdata_file
 
-from sitegen import pixels
+from sitegen import codestreams
 from sitegen.build import build
 from sitegen.config import load_config
 from sitegen.render import layout_from_metadata
@@ -97,7 +97,7 @@ def _frames(url: str) -> Iterator[tuple[dict, np.ndarray]]:
                     response.raise_for_status()
                     ts = meta["00083002"]["Value"][0]
                     layout = layout_from_metadata(meta)
-                    yield meta, pixels.decode_frame(response.content, ts, layout)
+                    yield meta, codestreams.decode_frame(response.content, ts, layout)
 
 
 def test_every_frame_decodes_to_the_input_pixels(served: tuple[str, Path]) -> None:

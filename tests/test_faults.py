@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from conftest import write_site
 from dicomgen import write_ct_series
 
-from sitegen import cli, pixels, transcode
+from sitegen import cli, codestreams, transcode
 from sitegen.build import BuildFailed, build
 from sitegen.config import load_config
 
@@ -60,7 +60,7 @@ def test_a_thumbnail_that_cannot_be_drawn_costs_only_that_thumbnail(
     def broken(*args: object, **kwargs: object) -> None:
         raise ValueError("buffer is smaller than requested size")
 
-    monkeypatch.setattr(pixels, "decode_frame", broken)
+    monkeypatch.setattr(codestreams, "decode_frame", broken)
     report = build(load_config(config), workers=1)
     assert report.published
     said = [w for w in report.warnings if "thumbnail" in w]

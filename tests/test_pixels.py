@@ -19,6 +19,7 @@ from pydicom.pixels import apply_color_lut, pixel_array
 from pydicom.sequence import Sequence
 from pydicom.uid import ExplicitVRLittleEndian, JPEGBaseline8Bit, generate_uid
 
+from sitegen import codestreams as C
 from sitegen import pixels as P
 
 # (file, what it covers). Files missing from the installed pydicom(-data) are skipped.
@@ -162,9 +163,9 @@ def test_iter_frames_match_pydicom_and_lossless_round_trip(name: str) -> None:
         assert arr.dtype.isnative
         np.testing.assert_array_equal(arr, _reference(ds, index))
         for codec in LOSSLESS:
-            data, ts = P.encode_frame(arr, layout, codec)
-            assert ts == P.transfer_syntax_for(layout, codec)
-            back = P.decode_frame(data, ts, layout)
+            data, ts = C.encode_frame(arr, layout, codec)
+            assert ts == C.transfer_syntax_for(layout, codec)
+            back = C.decode_frame(data, ts, layout)
             assert back.dtype == layout.dtype()
             np.testing.assert_array_equal(back, arr)
     if ds.PhotometricInterpretation in ("PALETTE COLOR", "YBR_FULL", "YBR_FULL_422"):
@@ -193,11 +194,11 @@ def test_htj2k_and_jpegls_codestreams() -> None:
     ds = _read("CT_small.dcm")
     layout = P.output_layout(ds)
     arr = _frames(ds)[0][1]
-    data, ts = P.encode_frame(arr, layout, P.FrameCodec("htj2k"))
+    data, ts = C.encode_frame(arr, layout, P.FrameCodec("htj2k"))
     assert ts == P.TS_HTJ2K_LOSSLESS and data[:4] == b"\xff\x4f\xff\x51"
-    data, ts = P.encode_frame(arr, layout, P.FrameCodec("jpegls"))
+    data, ts = C.encode_frame(arr, layout, P.FrameCodec("jpegls"))
     assert ts == P.TS_JPEGLS_LOSSLESS and data[:2] == b"\xff\xd8"
-    data, ts = P.encode_frame(arr, layout, P.FrameCodec("raw"))
+    data, ts = C.encode_frame(arr, layout, P.FrameCodec("raw"))
     assert ts == P.TS_EXPLICIT_LE and data == arr.astype("<i2").tobytes()
 
 
@@ -215,35 +216,35 @@ def test_lossless_round_trip_extremes(dtype: str, bits_stored: int | None) -> No
     arr[0, 0], arr[0, 1] = low, high
     layout = P.PixelLayout(37, 53, 1, bits, stored, stored - 1, int(signed), "MONOCHROME2")
     for codec in LOSSLESS:
-        data, ts = P.encode_frame(arr, layout, codec)
-        np.testing.assert_array_equal(P.decode_frame(data, ts, layout), arr)
+        data, ts = C.encode_frame(arr, layout, codec)
+        np.testing.assert_array_equal(C.decode_frame(data, ts, layout), arr)
 
 
 def test_odd_raw_frames_are_padded() -> None:
     layout = P.PixelLayout(3, 3, 3, 8, 8, 7, 0, "RGB")
     arr = np.arange(27, dtype=np.uint8).reshape(3, 3, 3)
-    data, ts = P.encode_frame(arr, layout, P.FrameCodec("raw"))
+    data, ts = C.encode_frame(arr, layout, P.FrameCodec("raw"))
     assert ts == P.TS_EXPLICIT_LE and len(data) == 28
-    np.testing.assert_array_equal(P.decode_frame(data, ts, layout), arr)
+    np.testing.assert_array_equal(C.decode_frame(data, ts, layout), arr)
 
 
 def test_more_than_16_bits_falls_back_to_raw() -> None:
     layout = P.output_layout(_read("rtdose.dcm"))
     for codec in (P.FrameCodec("htj2k"), P.FrameCodec("jpegls"), P.FrameCodec("htj2k", 80)):
-        assert P.transfer_syntax_for(layout, codec) == P.TS_EXPLICIT_LE
-        assert "LossyImageCompression" not in P.metadata_updates(layout, codec)
+        assert C.transfer_syntax_for(layout, codec) == P.TS_EXPLICIT_LE
+        assert "LossyImageCompression" not in C.metadata_updates(layout, codec)
 
 
 def _published(ds: Dataset, codec: P.FrameCodec) -> tuple[Dataset, list[np.ndarray]]:
     """Build the dataset the site would publish: metadata_updates + one codestream per frame."""
     layout = P.output_layout(ds)
     frames = [arr for _, arr, _ in _frames(ds)]
-    encoded = [P.encode_frame(arr, layout, codec) for arr in frames]
+    encoded = [C.encode_frame(arr, layout, codec) for arr in frames]
     out = Dataset()
     out.file_meta = FileMetaDataset()
     out.file_meta.TransferSyntaxUID = encoded[0][1]
     out.Rows, out.Columns, out.NumberOfFrames = layout.rows, layout.columns, len(frames)
-    for keyword, value in P.metadata_updates(layout, codec).items():
+    for keyword, value in C.metadata_updates(layout, codec).items():
         if value is not None:
             setattr(out, keyword, value)
     if encoded[0][1] == P.TS_EXPLICIT_LE:
@@ -287,12 +288,12 @@ def test_jpeg_baseline_lossy_for_8bit_colour() -> None:
     layout = P.output_layout(ds)
     arr = _frames(ds)[0][1]
     codec = P.FrameCodec("htj2k", lossy=85)
-    data, ts = P.encode_frame(arr, layout, codec)
+    data, ts = C.encode_frame(arr, layout, codec)
     assert ts == P.TS_JPEG_BASELINE and data[:2] == b"\xff\xd8"
-    back = P.decode_frame(data, ts, layout)
+    back = C.decode_frame(data, ts, layout)
     assert back.shape == arr.shape and back.dtype == np.uint8
     assert np.abs(back.astype(int) - arr).mean() < 4
-    meta = P.metadata_updates(layout, codec, ratio=arr.nbytes / len(data))
+    meta = C.metadata_updates(layout, codec, ratio=arr.nbytes / len(data))
     assert meta["LossyImageCompression"] == "01"
     assert meta["LossyImageCompressionMethod"] == "ISO_10918_1"
     assert meta["PhotometricInterpretation"] == "YBR_FULL_422"
@@ -311,15 +312,15 @@ def test_htj2k_lossy_otherwise(name: str) -> None:
     rms = []
     sizes = []
     for quality in (95, 75, 40):
-        data, ts = P.encode_frame(arr, layout, P.FrameCodec("jpegls", lossy=quality))
+        data, ts = C.encode_frame(arr, layout, P.FrameCodec("jpegls", lossy=quality))
         assert ts == P.TS_HTJ2K and data[:4] == b"\xff\x4f\xff\x51"
-        back = P.decode_frame(data, ts, layout)
+        back = C.decode_frame(data, ts, layout)
         assert back.shape == arr.shape and back.dtype == arr.dtype
         rms.append(float(np.sqrt(np.mean((back.astype(float) - arr) ** 2))))
         sizes.append(len(data))
     assert rms == sorted(rms) and sizes == sorted(sizes, reverse=True)
     assert rms[0] < 2 ** (layout.bits_stored - 8)  # q=95 is close to lossless
-    meta = P.metadata_updates(layout, P.FrameCodec("htj2k", 75), ratio=12.3456)
+    meta = C.metadata_updates(layout, P.FrameCodec("htj2k", 75), ratio=12.3456)
     assert meta["LossyImageCompression"] == "01"
     assert meta["LossyImageCompressionMethod"] == "ISO_15444_15"
     assert meta["LossyImageCompressionRatio"] == "12.35"
@@ -329,7 +330,7 @@ def test_htj2k_lossy_otherwise(name: str) -> None:
 
 def test_metadata_updates() -> None:
     palette = P.output_layout(_read("OBXXXX1A.dcm"))
-    meta = P.metadata_updates(palette, P.FrameCodec("jpegls"))
+    meta = C.metadata_updates(palette, P.FrameCodec("jpegls"))
     assert meta["PhotometricInterpretation"] == "RGB"
     assert (meta["SamplesPerPixel"], meta["PlanarConfiguration"], meta["BitsAllocated"]) == (
         3,
@@ -340,7 +341,7 @@ def test_metadata_updates() -> None:
     assert meta["BluePaletteColorLookupTableDescriptor"] is None
     assert "LossyImageCompression" not in meta
     gray = P.output_layout(_read("mlut_18.dcm"))
-    meta = P.metadata_updates(gray, P.FrameCodec("htj2k"))
+    meta = C.metadata_updates(gray, P.FrameCodec("htj2k"))
     assert meta == {
         "PhotometricInterpretation": "MONOCHROME2",
         "SamplesPerPixel": 1,
@@ -349,7 +350,7 @@ def test_metadata_updates() -> None:
         "HighBit": 11,
         "PixelRepresentation": 1,
     }
-    one_bit = P.metadata_updates(P.output_layout(_read("liver.dcm")), P.FrameCodec("raw"))
+    one_bit = C.metadata_updates(P.output_layout(_read("liver.dcm")), P.FrameCodec("raw"))
     assert (one_bit["BitsAllocated"], one_bit["BitsStored"], one_bit["HighBit"]) == (8, 8, 7)
 
 
@@ -421,7 +422,7 @@ def test_memory_stays_bounded(tmp_path: Path, encapsulated: bool) -> None:
     frames = [np.roll(base, i, axis=1) for i in range(nframes)]
     if encapsulated:
         ds.file_meta.TransferSyntaxUID = P.TS_HTJ2K_LOSSLESS
-        ds.PixelData = encapsulate([P.encode_frame(f, layout, P.FrameCodec())[0] for f in frames])
+        ds.PixelData = encapsulate([C.encode_frame(f, layout, P.FrameCodec())[0] for f in frames])
         ds["PixelData"].VR = "OB"
     else:
         ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
@@ -457,14 +458,14 @@ def test_thumbnail_grayscale_size_aspect_and_window() -> None:
     ds = _read("JPEG2000.dcm")  # 1024 x 256
     layout = P.output_layout(ds)
     arr = _frames(ds)[0][1]
-    slope, intercept = P.rescale(ds)
-    img = _open_jpeg(P.thumbnail_jpeg(arr, layout, slope=slope, intercept=intercept))
+    slope, intercept = C.rescale(ds)
+    img = _open_jpeg(C.thumbnail_jpeg(arr, layout, slope=slope, intercept=intercept))
     assert img.mode == "L" and img.size == (64, 256)
     ct = _read("CT_small.dcm")
     ct_arr = _frames(ct)[0][1]
-    window = P.default_window(ct) or (40.0, 400.0)
+    window = C.default_window(ct) or (40.0, 400.0)
     img = _open_jpeg(
-        P.thumbnail_jpeg(ct_arr, P.output_layout(ct), window=window, max_side=100, slope=1.0)
+        C.thumbnail_jpeg(ct_arr, P.output_layout(ct), window=window, max_side=100, slope=1.0)
     )
     assert max(img.size) <= 100
 
@@ -474,9 +475,9 @@ def test_thumbnail_monochrome1_is_inverted() -> None:
     layout = P.output_layout(ds)
     arr = _frames(ds)[0][1]
     window = (512.0, 1024.0)
-    mono1 = np.asarray(_open_jpeg(P.thumbnail_jpeg(arr, layout, window=window)), dtype=float)
+    mono1 = np.asarray(_open_jpeg(C.thumbnail_jpeg(arr, layout, window=window)), dtype=float)
     as_mono2 = P.PixelLayout(**{**layout.__dict__, "photometric": "MONOCHROME2"})
-    mono2 = np.asarray(_open_jpeg(P.thumbnail_jpeg(arr, as_mono2, window=window)), dtype=float)
+    mono2 = np.asarray(_open_jpeg(C.thumbnail_jpeg(arr, as_mono2, window=window)), dtype=float)
     assert max(mono1.shape) == 256
     assert np.abs(mono1 + mono2 - 255).mean() < 3
 
@@ -485,7 +486,7 @@ def test_thumbnail_rgb_and_16bit_rgb() -> None:
     for name in ("US1_UNCR.dcm", "SC_rgb_16bit.dcm", "OBXXXX1A.dcm"):
         ds = _read(name)
         arr = _frames(ds)[0][1]
-        img = _open_jpeg(P.thumbnail_jpeg(arr, P.output_layout(ds)))
+        img = _open_jpeg(C.thumbnail_jpeg(arr, P.output_layout(ds)))
         assert img.mode == "RGB" and max(img.size) <= 256
         if name == "US1_UNCR.dcm":
             assert img.size == (256, 192)
@@ -493,13 +494,13 @@ def test_thumbnail_rgb_and_16bit_rgb() -> None:
 
 def test_default_window_and_rescale() -> None:
     ct = _read("CT_small.dcm")
-    assert P.rescale(ct) == (float(ct.RescaleSlope), float(ct.RescaleIntercept))
+    assert C.rescale(ct) == (float(ct.RescaleSlope), float(ct.RescaleIntercept))
     if "WindowCenter" in ct:
-        assert P.default_window(ct) is not None
+        assert C.default_window(ct) is not None
     ds = Dataset()
-    assert P.default_window(ds) is None and P.rescale(ds) == (1.0, 0.0)
+    assert C.default_window(ds) is None and C.rescale(ds) == (1.0, 0.0)
     ds.WindowCenter, ds.WindowWidth = [40, 400], [400, 2000]
-    assert P.default_window(ds) == (40.0, 400.0)
+    assert C.default_window(ds) == (40.0, 400.0)
 
     enhanced = Dataset()
     voi = Dataset()
@@ -510,14 +511,14 @@ def test_default_window_and_rescale() -> None:
     shared.FrameVOILUTSequence = Sequence([voi])
     shared.PixelValueTransformationSequence = Sequence([pvt])
     enhanced.SharedFunctionalGroupsSequence = Sequence([shared])
-    assert P.default_window(enhanced) == (50.0, 350.0)
-    assert P.rescale(enhanced) == (2.0, -1024.0)
+    assert C.default_window(enhanced) == (50.0, 350.0)
+    assert C.rescale(enhanced) == (2.0, -1024.0)
 
     per_frame = Dataset()
     item = Dataset()
     item.FrameVOILUTSequence = Sequence([voi])
     per_frame.PerFrameFunctionalGroupsSequence = Sequence([item])
-    assert P.default_window(per_frame) == (50.0, 350.0)
+    assert C.default_window(per_frame) == (50.0, 350.0)
 
 
 def test_jpeg_input_declared_ybr_is_published_as_rgb() -> None:

@@ -18,7 +18,7 @@ from pydicom.encaps import encapsulate
 from pydicom.uid import JPEGBaseline8Bit, MRImageStorage
 from test_deid_profile import PLANTED, PN_PARTS, make_planted, to_bytes
 
-from sitegen import pixels
+from sitegen import codestreams, pixels
 from sitegen.build import BuildFailed, build
 from sitegen.config import load_config
 from sitegen.deid import Deidentifier, codestream_canaries
@@ -187,7 +187,7 @@ def test_burned_in_ultrasound_refused_unless_masked(site_dir: Path, name: str) -
     (meta_path,) = out.glob("dicomweb/studies/*/series/*/metadata")
     meta = json.loads(meta_path.read_bytes())[0]
     (frame_path,) = out.rglob("frames/1")
-    frame = pixels.decode_frame(
+    frame = codestreams.decode_frame(
         frame_path.read_bytes(), meta["00083002"]["Value"][0], layout_from_metadata(meta)
     )
     original = next(pixels.iter_frames(pydicom.dcmread(us_file)))[1]  # RGB for colour inputs

@@ -19,10 +19,10 @@ import pydicom
 import pytest
 from pydicom.data import get_testdata_files
 
-from sitegen import transcode
+from sitegen import headers
 from sitegen.build import build
 from sitegen.config import load_config
-from sitegen.deid import Deidentifier, _profile
+from sitegen.deid import Deidentifier, _profile, _walk
 from sitegen.writers import part10
 
 deid_data = pytest.importorskip("deid_data")
@@ -82,7 +82,7 @@ def test_memo_gives_the_same_output_for_hostile_and_malformed_values(
     monkeypatch.undo()
     bad: list[str] = []
     for _ in range(2):  # the second time from the memo
-        meta = transcode._dicom_json(pydicom.dcmread(path, stop_before_pixels=True), bad)
+        meta = headers.dicom_json(pydicom.dcmread(path, stop_before_pixels=True), bad)
         assert "00281053" not in meta and meta["00280030"]["vr"] == "DS"
     assert len(bad) == 2 and all("(0028,1053) RescaleSlope" in b for b in bad)
 
@@ -112,7 +112,7 @@ def test_memo_gives_the_same_output(path: Path, monkeypatch: pytest.MonkeyPatch)
     memo = next(iter(_profile._MEMOS.values()))
     replayed = _deidentified(path, "second.dcm")
     assert len(memo) > 10  # the memo was really filled and used
-    monkeypatch.setattr(_profile, "undecoded_key", lambda *args: None)
+    monkeypatch.setattr(_walk, "undecoded_key", lambda *args: None)
     plain = _deidentified(path, "second.dcm")
     assert replayed[0] == plain[0]
     assert replayed[1] == plain[1]
@@ -129,7 +129,7 @@ def test_memo_replay_of_another_files_values(monkeypatch: pytest.MonkeyPatch) ->
     first, second = FILES[0], FILES[1]
     _deidentified(first, "a")
     with_memo = _deidentified(second, "b")
-    monkeypatch.setattr(_profile, "undecoded_key", lambda *args: None)
+    monkeypatch.setattr(_walk, "undecoded_key", lambda *args: None)
     without = _deidentified(second, "b")
     assert with_memo[0] == without[0] and with_memo[2] == without[2]
 
@@ -138,7 +138,7 @@ def test_memo_replay_of_another_files_values(monkeypatch: pytest.MonkeyPatch) ->
 def test_dicom_json_and_part10_header_match_pydicom(
     path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(transcode, "_JSON_MEMO", {})
+    monkeypatch.setattr(headers, "_JSON_MEMO", {})
 
     def deidentified() -> Any:
         ds = pydicom.dcmread(path)
@@ -149,11 +149,11 @@ def test_dicom_json_and_part10_header_match_pydicom(
 
     bad: list[str] = []
     first, second = (
-        transcode._dicom_json(deidentified(), bad),
-        transcode._dicom_json(deidentified(), bad),
+        headers.dicom_json(deidentified(), bad),
+        headers.dicom_json(deidentified(), bad),
     )
     assert bad == []
-    assert len(transcode._JSON_MEMO) > 10  # the second one came from the memo
+    assert len(headers._JSON_MEMO) > 10  # the second one came from the memo
     expected = deidentified().to_json_dict(bulk_data_threshold=1 << 30)
     assert first == expected and second == expected
 
