@@ -14,13 +14,12 @@ from pydicom.dataset import Dataset
 from pydicom.uid import ExplicitVRLittleEndian
 
 from sitegen.sources.sample import (
-    _NODULE_CENTER_MM,
-    _NODULE_RADIUS_MM,
     sample_bytes,
     sample_instance,
     sample_names,
     sample_size,
 )
+from sitegen.sources.sample._chest import _NODULE_CENTER_MM, _NODULE_RADIUS_MM
 
 UID_RE = re.compile(r"^(0|[1-9][0-9]*)(\.(0|[1-9][0-9]*))+$")
 CT_N = 120
