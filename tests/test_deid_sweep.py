@@ -257,7 +257,7 @@ def test_covers_finds_the_frame_past_copies_of_its_start() -> None:
     """`covers` looks for a frame by its first 64 bytes, then compares the whole: copies of
     the start that lead elsewhere (more than it tries one by one) and a frame of one
     repeated byte still give the offset a plain search gives."""
-    from sitegen.deid._sweep import _find
+    from sitegen.deid._forms import _find
 
     rng = random.Random(3)
     sweeper = Sweeper(TYPICAL)

@@ -17,7 +17,8 @@ from pydicom.dataset import Dataset
 from pydicom.tag import BaseTag
 
 from ._canary import Canary
-from ._sweep import _DIGIT_RUN_RE, _TRANSLITERATION, Sweeper
+from ._forms import _TRANSLITERATION
+from ._sweep import _DIGIT_RUN_RE, Sweeper
 from ._values import empty_value
 
 

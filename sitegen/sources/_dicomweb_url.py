@@ -20,6 +20,10 @@ _RESERVED_KEYS = {"limit", "offset", "includefield", "fuzzymatching"}
 _URL_RE = re.compile(r"^[a-z][a-z0-9+.-]*://", re.I)
 
 
+class DicomwebError(ValueError):
+    """A DICOMweb source could not be read. The message names the URL, never a secret."""
+
+
 def looks_like_url(source: str) -> bool:
     """Whether a case source is meant as a URL (then it must be a valid DICOMweb one)."""
     return bool(_URL_RE.match(source.strip()))

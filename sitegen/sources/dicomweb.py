@@ -14,7 +14,6 @@ import contextlib
 import hashlib
 import json
 import os
-import ssl
 import threading
 import time
 import uuid
@@ -28,7 +27,14 @@ import httpx
 import platformdirs
 import pydicom
 
-from ._dicomweb_url import DicomwebUrl, parse_dicomweb_url, valid_uid
+from ._dicomweb_auth import (
+    NO_CREDENTIAL,
+    credentials,
+    describe_credential,
+    tls_context,
+    untrusted_certificate,
+)
+from ._dicomweb_url import DicomwebError, DicomwebUrl, parse_dicomweb_url, valid_uid
 from ._items import SourceItem
 from ._multipart import MultipartError, MultipartReader, TruncatedMultipart, boundary_of, part_type
 
@@ -50,10 +56,6 @@ LISTING = "listing.json"
 STALE_PART_SECONDS = 24 * 3600  # a temporary file this old belongs to no running download
 T = TypeVar("T")
 Instance = tuple[str, str, str]  # (study, series, SOP instance) UIDs
-
-
-class DicomwebError(ValueError):
-    """A DICOMweb source could not be read. The message names the URL, never a secret."""
 
 
 @dataclass(frozen=True)
@@ -159,15 +161,15 @@ class _Session:
         self.url = url
         self.transfer = transfer
         self.progress = progress
-        self.credential = _describe_credential(auth)
+        self.credential = describe_credential(auth)
         self._abort = threading.Event()
         self._lock = threading.Lock()
         self._counts = [0, 0, 0, 0]  # total, done, cached, bytes
-        headers, basic = _credentials(url, auth)
+        headers, basic = credentials(url, auth)
         self.client = httpx.Client(
             headers={"User-Agent": "sitegen", **headers},
             auth=basic,
-            verify=_tls(url, root, auth),
+            verify=tls_context(url, root, auth),
             timeout=httpx.Timeout(transfer.timeout),
             follow_redirects=True,
             limits=httpx.Limits(max_connections=max(transfer.workers, 1) + 1),
@@ -345,9 +347,9 @@ class _Session:
             verb = "refused" if code == 403 else "not accepted"
             raise DicomwebError(
                 f"{where}: HTTP {code} {r.reason_phrase}: {self.credential} was {verb}"
-                if self.credential != _NO_CREDENTIAL
+                if self.credential != NO_CREDENTIAL
                 else f"{where}: HTTP {code} {r.reason_phrase}: the server wants credentials and "
-                f"{_NO_CREDENTIAL}"
+                f"{NO_CREDENTIAL}"
             )
         if code == 404:
             raise DicomwebError(f"{where}: HTTP 404: {what} not found")
@@ -367,7 +369,7 @@ class _Session:
             except _Retry as exc:
                 last, connect_only = str(exc), False
             except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
-                if _untrusted_certificate(exc):
+                if untrusted_certificate(exc):
                     raise DicomwebError(
                         f"{where}: the server's TLS certificate is not trusted ({exc}); if it "
                         "uses a private CA, set the case's auth.ca_bundle to its PEM file"
@@ -385,69 +387,6 @@ class _Session:
         with self._lock:
             total, done, cached, received = self._counts
             self.progress(DownloadProgress(self.url.source, total, done, cached, received))
-
-
-_NO_CREDENTIAL = (
-    "no credentials are configured (set the case's auth.bearer_env, or auth.basic_user_env and "
-    "auth.basic_password_env, to the names of environment variables holding them)"
-)
-
-
-def _describe_credential(auth: dict[str, str]) -> str:
-    """How error messages name the credential: by its variable, never its value."""
-    if auth.get("bearer_env"):
-        return f"the bearer token in ${auth['bearer_env']} (auth.bearer_env)"
-    if auth.get("basic_user_env"):
-        return (
-            f"the user and password in ${auth['basic_user_env']} and "
-            f"${auth.get('basic_password_env', '')} (auth.basic_user_env, auth.basic_password_env)"
-        )
-    return _NO_CREDENTIAL
-
-
-def _credentials(
-    url: DicomwebUrl, auth: dict[str, str]
-) -> tuple[dict[str, str], httpx.BasicAuth | None]:
-    """Headers and basic auth from the environment variables the config names."""
-
-    def env(key: str) -> str:
-        name = auth.get(key, "")
-        if not name:
-            raise DicomwebError(f"{url.source}: auth.{key} is needed alongside the other auth key")
-        value = os.environ.get(name)
-        if not value:
-            raise DicomwebError(
-                f"{url.source}: the environment variable ${name} (auth.{key}) is not set"
-            )
-        return value
-
-    if auth.get("bearer_env"):
-        return {"Authorization": f"Bearer {env('bearer_env')}"}, None
-    if auth.get("basic_user_env") or auth.get("basic_password_env"):
-        return {}, httpx.BasicAuth(env("basic_user_env"), env("basic_password_env"))
-    return {}, None
-
-
-def _tls(url: DicomwebUrl, root: Path, auth: dict[str, str]) -> ssl.SSLContext | bool:
-    """Verification is always on; `ca_bundle` (relative to the site) adds a private CA."""
-    bundle = auth.get("ca_bundle")
-    if not bundle:
-        return True
-    path = (root / bundle).resolve()
-    try:
-        return ssl.create_default_context(cafile=str(path))
-    except (OSError, ssl.SSLError) as exc:
-        raise DicomwebError(f"{url.source}: auth.ca_bundle {path}: {exc}") from None
-
-
-def _untrusted_certificate(exc: BaseException) -> bool:
-    """Whether a connection failed on certificate verification (no use retrying that)."""
-    seen: BaseException | None = exc
-    while seen is not None:
-        if isinstance(seen, ssl.SSLCertVerificationError):
-            return True
-        seen = seen.__cause__ or seen.__context__
-    return "CERTIFICATE_VERIFY_FAILED" in str(exc)
 
 
 def _reason(exc: Exception) -> str:
