@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import audit
+from . import audit, treesweep
 from .build import BuildReport, QuietUI, make_deidentifier, plan
 from .config import Site
 from .deid import Canary, Hit, OnePerValue
@@ -77,7 +77,7 @@ def check_site(site: Site, public: Path, workers: int = 0) -> CheckReport:
             "sitegen's own copies of the viewer could not be made (is the vendor cache empty? "
             "run python -m sitegen.vendor): verbatim files are read as any other"
         )
-    sweep = audit.TreeSweep(kept, own=own)
+    sweep = treesweep.TreeSweep(kept, own=own)
     folders: list[str] = []
     files = listing(public, folders)
     result.values = len(sweep.canaries)  # as the build's report counts them

@@ -27,7 +27,7 @@ from pathlib import Path
 import pydicom
 from pydicom.tag import Tag
 
-from .cache import file_digest
+from .cache_entries import file_digest
 from .deid import Deidentifier
 from .headers import header_geometry
 from .model import Geometry

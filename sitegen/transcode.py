@@ -23,7 +23,7 @@ from pydicom.multival import MultiValue
 
 from . import codestreams, headers, limits, pixels, quality, slab
 from ._spool import Spool
-from .cache import entry_key, file_digest, write_entry
+from .cache_entries import entry_key, file_digest, write_entry
 from .deid import (
     Canary,
     Deidentifier,

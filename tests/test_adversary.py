@@ -11,7 +11,7 @@ import pydicom
 import pytest
 from adversary import B_NAME, hunt, make_site
 
-from sitegen import audit
+from sitegen import treesweep
 from sitegen.build import build
 from sitegen.cache import BuildCache
 from sitegen.check import check_site
@@ -113,7 +113,7 @@ def test_build_and_check_agree(hostile, built, tmp_path: Path) -> None:
         viewer.relative_to(copy).as_posix(),
     }
     data = [Canary(h.canary.value, h.canary.attribute, h.canary.source) for h in found.hits]
-    sweep = audit.TreeSweep(data)
+    sweep = treesweep.TreeSweep(data)
     folders: list[str] = []
     files = listing(copy, folders)
     from_build = {h.path for h in sweep.tree(files, folders)}

@@ -201,8 +201,8 @@ def test_the_screen_in_worker_processes_finds_what_it_finds_here(tmp_path: Path)
     """TreeSweep.instances hands its sweeper to the worker processes pickled: they find the
     planted values (in a Part 10 file, in a frame file that is not inside it) exactly as the
     same sweep in this process does, and report the covered frame files alike."""
-    from sitegen.audit import TreeSweep
     from sitegen.pool import Workers
+    from sitegen.treesweep import TreeSweep
 
     rng = random.Random(5)
     groups = []
@@ -279,8 +279,8 @@ def test_files_with_the_same_bytes_are_swept_once_each_named_when_found(
     """A study's metadata and its one series' are the same bytes, as is a listing written
     as index.json and index.html: the tree sweep reads such a copy once when it is clean,
     and names every copy when it is not."""
-    from sitegen.audit import TreeSweep
     from sitegen.publish import listing
+    from sitegen.treesweep import TreeSweep
 
     rng = random.Random(9)
     clean = rng.randbytes(20_000)
@@ -319,9 +319,10 @@ def test_words_of_sitegens_own_text_count_only_where_sitegen_does_not_write_them
     in the workers alike; found anywhere else they still count."""
     import re
 
-    from sitegen.audit import TreeSweep, _deid_constants, counting
+    from sitegen.audit import _deid_constants, counting
     from sitegen.pages import own_text
     from sitegen.pool import Workers
+    from sitegen.treesweep import TreeSweep
 
     constants = Canary("Basic", "(0010,0010) PatientName", "a.dcm", word=True)
     written = _deid_constants().encode()  # what every instance and data file may hold

@@ -244,7 +244,8 @@ def test_the_last_builds_records_are_read_streamed_and_as_one_value(tmp_path: Pa
     value with its records inside, is still read: no rebuild from scratch after an upgrade."""
     import marshal
 
-    from sitegen.cache import _RECORD_VERSION, BuildCache
+    from sitegen.cache import BuildCache
+    from sitegen.cache_entries import _RECORD_VERSION
 
     cache = BuildCache(tmp_path)
     state = {"inputs": "i", "used": ["a", "b"], "page_values": ["gone"]}

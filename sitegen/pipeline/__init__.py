@@ -83,7 +83,7 @@ def build(
         finally:
             if tmp.exists():  # not published: the next build recycles it
                 trees.keep_spare(tmp, out, home)
-            gc.unfreeze()  # see cache.no_gc
+            gc.unfreeze()  # see cache_entries.no_gc
     return report
 
 

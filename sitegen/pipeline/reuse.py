@@ -13,8 +13,9 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .. import audit, publish, quick
-from ..cache import BuildCache, item_job_fingerprint, job_fingerprint, no_gc
+from .. import audit, publish, quick, treesweep
+from ..cache import BuildCache
+from ..cache_entries import item_job_fingerprint, job_fingerprint, no_gc
 from ..deid import Canary
 from ..transcode import Outcome
 from .env import Env
@@ -148,16 +149,18 @@ def fingerprint(env: Env, keys: Keys, options: str, code: str) -> str | None:
     return sha.hexdigest()
 
 
-def tree_sweep(env: Env, reuse: Reuse, canaries: list[Canary], metadata: list) -> audit.TreeSweep:
+def tree_sweep(
+    env: Env, reuse: Reuse, canaries: list[Canary], metadata: list
+) -> treesweep.TreeSweep:
     """The sweep of this build: the union of every input's canaries (the last build's when
     the inputs are the same), what its sweep found clean if the canaries are the same."""
     unique = reuse.memo if reuse.memo is not None else audit.unique_canaries(canaries, metadata)
-    sweep = audit.TreeSweep(unique, trust_verbatim=True)
+    sweep = treesweep.TreeSweep(unique, trust_verbatim=True)
     if env.cache.last.sweep_key == sweep_key(reuse.code, sweep):
         sweep.was_clean = set(env.cache.last.swept)
     return sweep
 
 
-def sweep_key(code: str, sweep: audit.TreeSweep) -> str:
+def sweep_key(code: str, sweep: treesweep.TreeSweep) -> str:
     """Which values count where follows from them and the code (`audit.counting`)."""
     return digest(code, *sorted(c.value for c in sweep.canaries))

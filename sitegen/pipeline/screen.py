@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .. import audit
+from .. import treesweep
 from ..deid import Hit
 from ..model import Instance
 from ..writers.dicomweb import json_bytes
@@ -18,7 +18,7 @@ from .reuse import Reuse, tree_sweep
 @dataclass
 class Screened:
     instances: list[Instance]  # those that may be published
-    sweep: audit.TreeSweep | None  # None: de-identification is off
+    sweep: treesweep.TreeSweep | None  # None: de-identification is off
     clean: set[str] = field(default_factory=set)  # the files found clean
     refused: int = 0
 
