@@ -21,7 +21,7 @@ import pydicom
 from pydicom.dataset import Dataset
 from pydicom.multival import MultiValue
 
-from . import codestreams, headers, limits, pixels, quality, slab
+from . import burned_in, codestreams, headers, limits, pixels, quality, slab
 from ._spool import Spool
 from .cache_entries import entry_key, file_digest, write_entry
 from .deid import (
@@ -30,7 +30,6 @@ from .deid import (
     apply_mask,
     burned_in_reason,
     codestream_canaries,
-    ocr,
     refuse_reason,
 )
 from .faults import is_resource_error
@@ -118,62 +117,6 @@ def run(item: SourceItem, job: Job, cache: CacheTarget | None = None) -> Outcome
     return out
 
 
-def _refusal(
-    ds: Dataset, label: str, job: Job, masks: list[tuple[int, int, int, int]], series: int | None
-) -> str | None:
-    """Why this input must not be published under the case's burned-in policy, or None."""
-    reason = refuse_reason(ds)
-    if reason:
-        return f"{label}: refused: {reason}"
-    reason = burned_in_reason(ds)
-    if reason and job.burned_in == "refuse":
-        return (
-            f"{label}: refused: {reason} "
-            '(set burned_in = "mask" with masks, or "allow" if you have checked the pixels)'
-        )
-    if reason and job.burned_in == "mask" and not masks and not ocr.available()[0]:
-        return f'{label}: refused: {reason}; burned_in = "mask" but no mask covers series {series}'
-    return None
-
-
-OCR_STACK_ONE_IN = 16
-_STACK_MODALITIES = frozenset({"CT", "MR", "PT", "NM"})
-
-
-def _reads_text(ds: Dataset) -> bool:
-    """Whether this instance's first frame goes through the text check."""
-    if str(ds.get("Modality", "")).upper() not in _STACK_MODALITIES:
-        return True
-    return zlib.crc32(str(ds.get("SOPInstanceUID", "")).encode()) % OCR_STACK_ONE_IN == 0
-
-
-def _text_in_pixels(
-    frame: np.ndarray, label: str, job: Job, header_says: bool, out: Outcome
-) -> tuple[str | None, list[tuple[int, int, int, int]]]:
-    """(a refusal, or None; the rectangles to mask) for text OCR reads in the pixels. The
-    text itself is never printed: it is what must not be published."""
-    usable, why = ocr.available()
-    if not usable:
-        out.notes.append(f"{label}: pixels not read for text: {why}")
-        return None, []
-    boxes = ocr.find_text(frame)
-    if not boxes:
-        if header_says and job.burned_in == "mask" and not job.masks:
-            return (
-                f"{label}: refused: the header says burned-in text and none was found to mask",
-                [],
-            )
-        return None, []
-    if job.burned_in == "mask":
-        out.notes.append(f"{label}: text read in the pixels: {len(boxes)} words masked")
-        return None, ocr.mask_rects(boxes)
-    return (
-        f"{label}: refused: text in the pixels ({len(boxes)} words read by OCR) "
-        '(set burned_in = "mask" to black out what OCR reads, or "allow" if you have '
-        "checked the pixels)"
-    ), []
-
-
 _REQUIRED = (
     "StudyInstanceUID",
     "SeriesInstanceUID",
@@ -217,7 +160,7 @@ def _run(item: SourceItem, job: Job, out: Outcome) -> None:
     series_number = headers.as_int(ds.get("SeriesNumber"))
     masks = [rect for number, rect in job.masks if number in (0, series_number)]
     if job.deid is not None:
-        refused = _refusal(ds, item.label, job, masks, series_number)
+        refused = burned_in.refusal(ds, item.label, job, masks, series_number)
         # canaries of refused inputs too: their values must not surface anywhere else either
         extra = job.deid.path_canaries(item.relative, item.label)
         extra += codestream_canaries(ds, item.label)
@@ -240,8 +183,8 @@ def _run(item: SourceItem, job: Job, out: Outcome) -> None:
     if job.deid is None or job.burned_in != "mask":
         masks = []
     # the pixels are read for text too (the header may lie): the first frame, of every
-    # instance, or of one in OCR_STACK_ONE_IN of a CT/MR/PET/NM stack
-    read_text = job.deid is not None and job.burned_in != "allow" and _reads_text(ds)
+    # instance, or of one in burned_in.OCR_STACK_ONE_IN of a CT/MR/PET/NM stack
+    read_text = job.deid is not None and job.burned_in != "allow" and burned_in.reads_text(ds)
     header_says = job.deid is not None and burned_in_reason(ds) is not None
 
     study, series, sop = (
@@ -274,7 +217,7 @@ def _run(item: SourceItem, job: Job, out: Outcome) -> None:
             frame = _slab_frame(frame, ds, job, item, out)
         if read_text:
             read_text = False
-            refusal, found = _text_in_pixels(frame, item.label, job, header_says, out)
+            refusal, found = burned_in.text_in_pixels(frame, item.label, job, header_says, out)
             if refusal:
                 out.refused = refusal
                 return

@@ -475,7 +475,7 @@ def test_hostile_strings_are_inert(browser: Any, built: tuple[Site, Path]) -> No
 def test_a_huge_case_text_gives_a_bounded_search_entry() -> None:
     """A 10 MB case.md is not copied into search.json: each word once, at most 4,000
     characters, the first words kept in order."""
-    from sitegen.pages import SEARCH_TEXT_CHARS, search_text
+    from sitegen.pages._views import SEARCH_TEXT_CHARS, search_text
 
     words = [f"word{n}" for n in range(1_000_000)]
     text = search_text(["Rare finding", " ".join(words), "Rare finding again"])

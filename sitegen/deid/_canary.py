@@ -12,7 +12,6 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
-from pathlib import PurePosixPath
 from typing import Any
 
 MIN_LENGTH = 4
@@ -273,101 +272,6 @@ def one_per_value(canaries: Iterable[Canary]) -> list[Canary]:
     return OnePerValue(canaries).sorted()
 
 
-# Folder/file names that say nothing about the patient.
-_COMMON_PATH_WORDS: frozenset[str] = frozenset(
-    {
-        "dicom",
-        "dcm",
-        "images",
-        "image",
-        "series",
-        "study",
-        "studies",
-        "dicomdir",
-        "files",
-        "data",
-        "export",
-        "exports",
-        "input",
-        "inputs",
-        "cases",
-        "case",
-        "scans",
-        "scan",
-        "import",
-        "incoming",
-        "unknown",
-        "anonymous",
-        "secondary",
-        "localizer",
-        # file formats and codecs: names that describe the file, not the patient
-        "jpeg",
-        "jpg",
-        "png",
-        "tiff",
-        "raw",
-        "zip",
-        "htj2k",
-        "jpeg2000",
-        "j2k",
-        "jpegls",
-        "rle",
-        "deflate",
-        "color",
-        "colour",
-        "mono",
-        "monochrome",
-        "rgb",
-        "multiframe",
-        "enhanced",
-        "compressed",
-        "uncompressed",
-        "lossless",
-        "lossy",
-        "small",
-        "large",
-        "test",
-        "sample",
-        "phantom",
-    }
-)
-_COUNTER_NAME_RE = re.compile(
-    r"(?i)(img|im|image|ser|series|se|st|study|file|i|s|f)?"
-    r"[-_ ]?\d{1,7}"
-)
-
-
-def _is_counter_or_common(stem: str) -> bool:
-    """``IMG0001``, ``123``, ``DICOM``: names that count or classify, not identify."""
-    return (
-        stem.lower() in _COMMON_PATH_WORDS
-        or bool(_COUNTER_NAME_RE.fullmatch(stem))
-        or (stem.isdigit() and len(stem) < 8)
-    )
-
-
-def path_canaries(relative_path: str, source: str) -> list[Canary]:
-    """Canaries from the input's folder and file names (e.g. ``Smith_John_CT/...``).
-
-    Each component and its stem (without extension) count, except counters such as
-    ``IMG0001`` or numbers shorter than 8 digits, common words (``DICOM``) and names made
-    only of technique words (``CT HEAD``).
-    """
-    canaries: list[Canary] = []
-    seen: set[str] = set()
-    parts = PurePosixPath(relative_path.replace("\\", "/")).parts
-    for index, part in enumerate(parts):
-        kind = "file name" if index == len(parts) - 1 else "folder name"
-        stem = PurePosixPath(part).stem if index == len(parts) - 1 else part
-        if part in ("/", ".", "..") or _is_counter_or_common(stem) or _standard_words(stem):
-            continue  # "transfer-syntax", "Segmentation": the standard's words name no one
-        for value in (part, stem):
-            if value not in seen and is_useful(value):
-                seen.add(value)
-                canaries.append(Canary(value, kind, source))
-    return canaries
-
-
 @lru_cache(maxsize=1)
 def dictionary_words() -> frozenset[str]:
     """The words of the DICOM data dictionary's attribute names ("Segmentation", "Position",
@@ -405,20 +309,6 @@ def free_text_canaries(
     return make_canaries(
         [v for v in values if v.isdigit() or not _standard_words(v)], attribute, source
     ) + make_canaries([w for w in words if not _standard_words(w)], attribute, source, word=True)
-
-
-def value_canaries(text: str, vr: str, attribute: str, source: str) -> list[Canary]:
-    """Canaries for a value read outside a data set (zip comments and names, DICOMDIR
-    records): `vr` "PN", "DA"/"DT", "path" or any text VR."""
-    if vr == "path":
-        return path_canaries(text, source)
-    if vr == "PN":
-        return make_canaries(person_name_variants(text), attribute, source) + make_canaries(
-            name_parts(text), attribute, source, NAME_PART_MIN_LENGTH
-        )
-    if vr in ("DA", "DT"):
-        return make_canaries(date_variants(text), attribute, source)
-    return free_text_canaries(text, attribute, source, all_words=True)
 
 
 def json_dates(obj: dict[str, Any]) -> Iterator[str]:

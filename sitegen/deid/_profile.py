@@ -29,12 +29,12 @@ from pydicom.sequence import Sequence
 from .. import __version__
 from ._canary import (
     Canary,
-    path_canaries,
 )
 from ._kept import drop_kept_leaks
 from ._keys import derived_key, keyed_date_offset, keyed_uid
 from ._options import DEFAULT_OPTIONS, KNOWN_OPTIONS, OPTION_CODES, PROFILE_CODE
 from ._rules import _FILE_META_CANARY_KEYWORDS, _Effect
+from ._source_canaries import path_canaries
 from ._values import (
     printable_runs,
 )
