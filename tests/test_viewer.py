@@ -536,6 +536,30 @@ def test_length_measurement_in_mm_goes_into_the_link(viewer: Viewer) -> None:
     assert page.locator("#svg").get_by_text("24.0 mm").count() >= 1
 
 
+def test_angle_is_drawn_in_two_legs_and_delete_removes_it(viewer: Viewer) -> None:
+    """First leg by dragging, the second placed by hovering and fixed by a click: a right
+    angle of 90 degrees; Delete removes the slice's last measurement."""
+    page = viewer.open("?case=ct#s=1&i=3").page
+    page.click("[data-tool=angle]")
+    canvas = page.locator("#image").bounding_box()
+    scale = canvas["width"] / COLS
+    at = lambda x, y: (canvas["x"] + x * scale, canvas["y"] + y * scale)  # noqa: E731
+    page.mouse.move(*at(10, 40))
+    page.mouse.down()
+    page.mouse.move(*at(10, 25), steps=4)
+    page.mouse.move(*at(10, 10), steps=4)
+    page.mouse.up()
+    page.mouse.move(*at(25, 10), steps=4)  # the second leg follows the pointer
+    page.mouse.move(*at(40, 10), steps=4)
+    page.mouse.click(*at(40, 10))
+    viewer.wait("() => sitegenViewer.state().measurements.length === 1")
+    assert viewer.page.evaluate("() => sitegenViewer.state().measurements[0].kind") == "angle"
+    assert page.locator("#svg").get_by_text("90.0°").count() >= 1
+    viewer.wait("() => location.hash.includes('m=3A:10,40,10,10,40,10')")
+    page.keyboard.press("Delete")
+    viewer.wait("() => sitegenViewer.state().measurements.length === 0")
+
+
 def test_cine_plays_through_the_stack(viewer: Viewer) -> None:
     page = viewer.open("?case=ct#s=1&i=1").page
     page.select_option("#fps", "30")

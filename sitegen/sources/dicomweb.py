@@ -11,8 +11,6 @@ temporary name and renamed once complete, so the cache never holds half a file.
 from __future__ import annotations
 
 import contextlib
-import hashlib
-import json
 import os
 import threading
 import time
@@ -24,7 +22,6 @@ from pathlib import Path
 from typing import Any, BinaryIO, TypeVar
 
 import httpx
-import platformdirs
 import pydicom
 
 from ._dicomweb_auth import (
@@ -34,6 +31,7 @@ from ._dicomweb_auth import (
     tls_context,
     untrusted_certificate,
 )
+from ._dicomweb_cache import cache_dir, cache_root, cached_listing, write_listing
 from ._dicomweb_url import DicomwebError, DicomwebUrl, parse_dicomweb_url, valid_uid
 from ._items import SourceItem
 from ._multipart import MultipartError, MultipartReader, TruncatedMultipart, boundary_of, part_type
@@ -52,7 +50,6 @@ ACCEPT_DICOM = 'multipart/related; type="application/dicom"; transfer-syntax=*'
 # costs much (Orthanc 1.10 on 127.0.0.1: 10 MB/s gzipped against 80-100 MB/s plain)
 RETRIEVE_HEADERS = {"Accept": ACCEPT_DICOM, "Accept-Encoding": "identity"}
 ACCEPT_JSON = "application/dicom+json, application/json;q=0.9"
-LISTING = "listing.json"
 STALE_PART_SECONDS = 24 * 3600  # a temporary file this old belongs to no running download
 T = TypeVar("T")
 Instance = tuple[str, str, str]  # (study, series, SOP instance) UIDs
@@ -85,17 +82,6 @@ class Transfer:
 DEFAULT_TRANSFER = Transfer()
 
 
-def cache_root() -> Path:
-    """<user cache>/sitegen/dicomweb (SITEGEN_CACHE_DIR overrides; the tests use a tmp dir)."""
-    override = os.environ.get("SITEGEN_CACHE_DIR")
-    base = Path(override) if override else Path(platformdirs.user_cache_dir("sitegen"))
-    return base / "dicomweb"
-
-
-def cache_dir(url: DicomwebUrl) -> Path:
-    return cache_root() / hashlib.sha256(url.normalized().encode("utf-8")).hexdigest()
-
-
 def find_dicomweb_items(
     source: str,
     root: Path,
@@ -113,7 +99,7 @@ def find_dicomweb_items(
     folder = cache_dir(url)
     warnings: list[tuple[str, str]] = []
     if os.environ.get("SITEGEN_OFFLINE"):
-        instances = _cached_listing(url, folder)
+        instances = cached_listing(url, folder)
         if instances is None:
             raise DicomwebError(
                 f"{source}: SITEGEN_OFFLINE is set and no complete download of it is cached"
@@ -124,14 +110,14 @@ def find_dicomweb_items(
             try:
                 instances = session.list_instances()
             except _Unreachable as exc:
-                cached = _cached_listing(url, folder)
+                cached = cached_listing(url, folder)
                 if cached is None:
                     raise DicomwebError(str(exc)) from None
                 instances = cached
                 warnings.append((source, f"{exc}: using the cached copy"))
             else:
                 session.fetch_missing(instances, folder)
-                _write_listing(folder, url, instances)
+                write_listing(folder, url, instances)
     items = [
         SourceItem("file", str(folder / f"{sop}.dcm"), "", f"{source}#{sop}", "")
         for _, _, sop in instances
@@ -424,31 +410,3 @@ def _check_part10(path: Path, sop: str, where: str) -> None:
         ) from None
     if ds.get("SOPInstanceUID") != sop:
         raise DicomwebError(f"{where}: the server sent instance {ds.get('SOPInstanceUID')}")
-
-
-def _write_listing(folder: Path, url: DicomwebUrl, instances: list[Instance]) -> None:
-    """Record the complete download (for offline rebuilds) and drop instances no longer listed."""
-    wanted = {f"{sop}.dcm" for _, _, sop in instances}
-    for old in folder.glob("*.dcm"):
-        if old.name not in wanted:
-            old.unlink(missing_ok=True)
-    tmp = folder / f".{LISTING}.{uuid.uuid4().hex}.part"
-    data = {"source": url.normalized(), "saved": time.time(), "instances": instances}
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as out:
-        json.dump(data, out)
-    os.replace(tmp, folder / LISTING)
-
-
-def _cached_listing(url: DicomwebUrl, folder: Path) -> list[Instance] | None:
-    """The instances of the last complete download (for offline rebuilds), if all are there."""
-    try:
-        data = json.loads((folder / LISTING).read_text(encoding="utf-8"))
-        instances = [(str(s), str(r), str(i)) for s, r, i in data["instances"]]
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
-    if data.get("source") != url.normalized() or not all(
-        valid_uid(sop) and (folder / f"{sop}.dcm").is_file() for _, _, sop in instances
-    ):
-        return None
-    return instances

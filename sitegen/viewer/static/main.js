@@ -2,11 +2,11 @@
 // and turns input into state changes, state changes into one render per animation frame and
 // a fragment update (so every view is a link).
 
-import { parseFragment, formatFragment, parseWindow, fmt } from "./url.js";
+import { parseFragment, parseWindow } from "./url.js";
 import { loadManifest, defaultWindow, presetWindow, SITE_ROOT } from "./manifest.js";
 import { DecoderPool } from "./decoder.js";
 import { FrameLoader } from "./loader.js";
-import { renderImage, valueAt, autoWindow } from "./render.js";
+import { renderImage, autoWindow } from "./render.js";
 import { Viewport } from "./viewport.js";
 import { Overlays } from "./overlays.js";
 import { AnnotationLayer, measureText } from "./annotations.js";
@@ -15,6 +15,11 @@ import * as ui from "./ui.js";
 import { fitToolbar } from "./overflow.js";
 import { compactWhenSmall } from "./embed.js";
 import { loadAnswer, tellPage, listenToPage } from "./answer.js";
+import { listenToKeys } from "./keys.js";
+import { FragmentSync } from "./fragment.js";
+import { Cine } from "./cine.js";
+import { toolActions } from "./actions.js";
+import { Measuring } from "./measure.js";
 
 const $ = (id) => document.getElementById(id);
 const clamp = (v, lo, hi) => Math.max(lo, Math.min(hi, v));
@@ -41,12 +46,8 @@ let data = null;
 let current = null; // the shown series
 let imageData = null;
 let probeText = "";
-let draft = null; // a measurement being drawn
-let cine = null;
 let frame = 0; // requestAnimationFrame handle
 let dirtyImage = false;
-let hashTimer = 0;
-let writtenHash = "";
 const stats = { started: performance.now(), firstImage: null, renders: [], rendered: false, allLoaded: null };
 
 // ---- state changes -------------------------------------------------------------------------
@@ -67,7 +68,7 @@ function showSeries(index, { slice = null, window = null } = {}) {
   state.slice = clamp(slice ?? Math.floor(current.frames.length / 2), 0, current.frames.length - 1);
   state.window = resolveWindow(current, window) || defaultWindow(current);
   state.measurements = [];
-  draft = null;
+  measuring.cancel();
   viewport.setImage(current.columns, current.rows, current.pixelSpacing);
   viewport.reset();
   canvas.width = current.columns;
@@ -87,7 +88,7 @@ function setSlice(index) {
   const next = clamp(index, 0, n - 1);
   if (next === state.slice) return;
   state.slice = next;
-  draft = null;
+  measuring.cancel();
   loader.show(current, next);
   update(true);
 }
@@ -119,7 +120,7 @@ async function setRevealed(on) {
 function update(image) {
   dirtyImage ||= image;
   if (!frame) frame = requestAnimationFrame(draw);
-  scheduleHash();
+  fragment.schedule();
 }
 
 function draw() {
@@ -168,7 +169,7 @@ function draw() {
     });
   }
   const shown = layer.draw({
-    annotations: data.case.annotations, measurements: state.measurements, draft,
+    annotations: data.case.annotations, measurements: state.measurements, draft: measuring.draft,
     seriesIndex: current.index, slice: state.slice, revealed: state.revealed,
     showLabels: !data.case.unknown || state.revealed, showAnnotations: state.annotations,
     toScreen: (x, y) => viewport.toScreen(x, y), spacing: current.pixelSpacing,
@@ -208,18 +209,10 @@ function urlState() {
   };
 }
 
-function scheduleHash() {
-  clearTimeout(hashTimer);
-  hashTimer = setTimeout(writeHash, 120); // a drag or cine must not flood the history API
-}
-
-function writeHash() {
-  if (!current) return;
-  const hash = formatFragment(urlState());
-  if (hash === writtenHash) return;
-  writtenHash = hash;
-  history.replaceState(history.state, "", hash);
-}
+const fragment = new FragmentSync(
+  () => (current ? urlState() : null),
+  (frag) => Boolean(data) && (applyFragment(frag), true),
+);
 
 function applyFragment(frag) {
   if (frag.series != null && frag.series !== state.series && frag.series < data.series.length) {
@@ -240,88 +233,27 @@ function applyFragment(frag) {
   update(false);
 }
 
-window.addEventListener("hashchange", () => {
-  if (!data || location.hash === writtenHash) return;
-  writtenHash = location.hash;
-  applyFragment(parseFragment(location.hash));
-});
-
 // ---- what the input tools call -----------------------------------------------------------------
 
-const viewer = {
-  sliceCount: () => (current ? current.frames.length : 1),
-  step(delta) {
-    if (current) setSlice(state.slice + delta);
+const measuring = new Measuring(
+  (x, y) => viewport.toImage(x, y),
+  (done) => {
+    state.measurements.push(done);
+    ui.announce(`${done.kind} ${measureText(done, current.pixelSpacing)}`);
   },
-  adjustWindow(dx, dy) {
-    if (!current || !state.window || current.colour) return;
-    const sensitivity = Math.max(0.05, state.window.width / 300);
-    setWindow({ width: state.window.width + dx * sensitivity, center: state.window.center + dy * sensitivity });
-  },
-  zoomAt(factor, x, y) {
-    viewport.zoomAt(factor, x, y);
-    update(false);
-  },
-  panBy(dx, dy) {
-    viewport.panBy(dx, dy);
-    update(false);
-  },
-  resetView() {
-    viewport.reset();
-    update(false);
-  },
-  probe(p) {
-    const entry = current && loader.entry(current, state.slice);
-    if (!entry || entry.state !== "ready") return;
-    const [ix, iy] = viewport.toImage(p.x, p.y).map(Math.floor);
-    const value = valueAt(entry.image, current, ix, iy);
-    if (value === null) probeText = "";
-    else if (Array.isArray(value)) probeText = `x ${ix} y ${iy}\nRGB ${value.join(" ")}`;
-    else probeText = `x ${ix} y ${iy}\n${fmt(value)}${current.modality === "CT" ? " HU" : ""}`;
-    update(false);
-  },
-  hover(p, probing) {
-    if (draft && draft.kind === "angle" && draft.stage === 2) {
-      draft.points[2] = viewport.toImage(p.x, p.y);
-      update(false);
-    }
-    if (probing) this.probe(p);
-  },
-  measureDown(kind, p) {
-    const point = viewport.toImage(p.x, p.y);
-    if (draft && draft.kind === "angle" && draft.stage === 2 && kind === "angle") {
-      draft.points[2] = point;
-      draft.stage = 3;
-    } else {
-      draft = { kind, slice: state.slice, points: [point, [...point]], stage: 1 };
-    }
-    update(false);
-  },
-  measureMove(p) {
-    if (!draft) return;
-    draft.points[draft.stage === 3 ? 2 : 1] = viewport.toImage(p.x, p.y);
-    update(false);
-  },
-  measureUp(p, moved) {
-    if (!draft) return;
-    if (draft.stage === 1 && !moved) {
-      draft = null;
-    } else if (draft.kind === "angle" && draft.stage === 1) {
-      draft.stage = 2;
-      draft.points[2] = viewport.toImage(p.x, p.y);
-    } else {
-      const done = { kind: draft.kind, slice: draft.slice, points: draft.points.slice(0, draft.kind === "length" ? 2 : 3) };
-      state.measurements.push(done);
-      ui.announce(`${done.kind} ${measureText(done, current.pixelSpacing)}`);
-      draft = null;
-    }
-    update(false);
-  },
-  measureCancel() {
-    draft = null;
-    update(false);
-  },
-};
+);
+
+const viewer = toolActions({
+  series: () => current,
+  loader: () => loader,
+  state,
+  viewport,
+  measuring,
+  setSlice,
+  setWindow,
+  setProbe: (text) => (probeText = text),
+  update,
+});
 
 // ---- chrome: buttons, slider, keys -----------------------------------------------------------
 
@@ -329,28 +261,21 @@ const tools = new Tools(stage, viewer);
 
 function setTool(name) {
   tools.tool = name;
-  draft = null;
+  measuring.cancel();
   probeText = "";
   for (const b of document.querySelectorAll("[data-tool]")) ui.setPressed(b, b.dataset.tool === name);
   update(false);
 }
 
-function play(on) {
-  clearInterval(cine);
-  cine = null;
-  ui.setPressed($("btn-play"), on);
-  $("btn-play").textContent = on ? "Pause" : "Play";
-  if (!on) return;
-  cine = setInterval(() => {
-    const next = (state.slice + 1) % current.frames.length;
-    // wait for the next frame rather than flash a "loading" slice
-    if (loader.entry(current, next).state === "ready" || loader.entry(current, next).state === "error") setSlice(next);
-    else loader.show(current, next);
-  }, 1000 / Number($("fps").value));
-}
+const cine = new Cine($("btn-play"), $("fps"), () => {
+  const next = (state.slice + 1) % current.frames.length;
+  const shown = loader.entry(current, next).state;
+  if (shown === "ready" || shown === "error") setSlice(next);
+  else loader.show(current, next);
+});
 
 function resetAll() {
-  play(false);
+  cine.play(false);
   viewport.reset();
   state.window = resolveWindow(current, parseWindow(data.case.view.window)) || defaultWindow(current);
   if (!state.window) {
@@ -362,11 +287,11 @@ function resetAll() {
 
 document.querySelectorAll("[data-tool]").forEach((b) => b.addEventListener("click", () => setTool(b.dataset.tool)));
 $("slider").addEventListener("input", (e) => setSlice(Number(e.target.value) - 1));
-$("btn-play").addEventListener("click", () => play(!cine));
-$("fps").addEventListener("change", () => cine && play(true));
+$("btn-play").addEventListener("click", () => cine.play(!cine.playing));
+$("fps").addEventListener("change", () => cine.playing && cine.play(true));
 $("btn-reset").addEventListener("click", resetAll);
 $("btn-link").addEventListener("click", () => {
-  writeHash();
+  fragment.write();
   ui.copyLink(location.href);
 });
 $("btn-help").addEventListener("click", () => $("help").showModal());
@@ -388,42 +313,25 @@ new ResizeObserver(() => current && update(false)).observe(stage);
 fitToolbar();
 compactWhenSmall();
 
-const KEY_TOOLS = { s: "scroll", w: "window", z: "zoom", p: "pan", l: "length", a: "angle", v: "probe" };
-
-document.addEventListener("keydown", (e) => {
-  if (!current || e.ctrlKey || e.metaKey || e.altKey) return;
-  const target = e.target;
-  if (target.closest && target.closest("input, select, textarea, dialog")) return;
-  const onButton = target.closest && target.closest("button, a");
-  if (onButton && (e.key === " " || e.key === "Enter")) return;
-  const n = current.frames.length;
-  const actions = {
-    ArrowDown: () => viewer.step(1), ArrowRight: () => viewer.step(1), j: () => viewer.step(1),
-    ArrowUp: () => viewer.step(-1), ArrowLeft: () => viewer.step(-1), k: () => viewer.step(-1),
-    PageDown: () => viewer.step(10), PageUp: () => viewer.step(-10),
-    Home: () => setSlice(0), End: () => setSlice(n - 1),
-    "+": () => viewer.zoomAt(1.25, stage.clientWidth / 2, stage.clientHeight / 2),
-    "=": () => viewer.zoomAt(1.25, stage.clientWidth / 2, stage.clientHeight / 2),
-    "-": () => viewer.zoomAt(0.8, stage.clientWidth / 2, stage.clientHeight / 2),
-    f: () => viewer.resetView(),
-    r: resetAll,
-    " ": () => play(!cine),
-    "[": () => data.series.length > 1 && showSeries((state.series - 1 + data.series.length) % data.series.length),
-    "]": () => data.series.length > 1 && showSeries((state.series + 1) % data.series.length),
-    n: () => $("btn-annotations").click(),
-    o: () => { state.overlays = !state.overlays; update(false); },
-    c: () => $("btn-link").click(),
-    "?": () => $("help").showModal(),
-    Escape: () => viewer.measureCancel(),
-    Delete: () => { state.measurements = state.measurements.filter((m, i, all) => i !== all.findLastIndex((x) => x.slice === state.slice)); update(false); },
-  };
-  actions.Backspace = actions.Delete;
-  let action = actions[e.key];
-  if (!action && /^[1-9]$/.test(e.key)) action = () => setWindow(current.windows[Number(e.key) - 1]);
-  if (!action && KEY_TOOLS[e.key] && TOOLS.includes(KEY_TOOLS[e.key])) action = () => setTool(KEY_TOOLS[e.key]);
-  if (!action) return;
-  e.preventDefault();
-  action();
+listenToKeys({
+  ready: () => Boolean(current),
+  step: (d) => viewer.step(d),
+  first: () => setSlice(0),
+  last: () => setSlice(current.frames.length - 1),
+  zoom: (f) => viewer.zoomAt(f, stage.clientWidth / 2, stage.clientHeight / 2),
+  resetView: () => viewer.resetView(),
+  resetAll,
+  playPause: () => cine.play(!cine.playing),
+  series: (d) => data.series.length > 1 && showSeries((state.series + d + data.series.length) % data.series.length),
+  annotations: () => $("btn-annotations").click(),
+  overlays: () => { state.overlays = !state.overlays; update(false); },
+  copyLink: () => $("btn-link").click(),
+  help: () => $("help").showModal(),
+  cancel: () => viewer.measureCancel(),
+  deleteLast: () => { state.measurements = state.measurements.filter((m, i, all) => i !== all.findLastIndex((x) => x.slice === state.slice)); update(false); },
+  preset: (n) => setWindow(current.windows[n]),
+  tool: setTool,
+  tools: TOOLS,
 });
 
 // ---- boot ------------------------------------------------------------------------------------
@@ -481,8 +389,7 @@ async function boot(slug, manifestFetch) {
     viewport.center = frag.center || null;
   }
   if (frag.measurements) state.measurements = frag.measurements.filter((m) => m.slice < current.frames.length);
-  writtenHash = formatFragment(urlState());
-  history.replaceState(history.state, "", writtenHash);
+  fragment.write();
   update(true);
   if (frag.revealed) setRevealed(true); // a revealed link: the answer comes first
   listenToPage((on) => setRevealed(on));
