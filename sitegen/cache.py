@@ -45,7 +45,7 @@ from .sources import SourceItem
 
 if TYPE_CHECKING:  # transcode writes entries through this module: no import cycle at run time
     from .deid import Canary
-    from .transcode import Outcome
+    from .jobs import Outcome
 
 
 def _make_private(state: Path, paths: list[Path]) -> None:

@@ -18,7 +18,7 @@ from . import __version__
 from .sources import SourceItem
 
 if TYPE_CHECKING:
-    from .transcode import Job, Outcome
+    from .jobs import Job, Outcome
 
 CACHE_FORMAT = 8
 _RECORD_VERSION = f"{CACHE_FORMAT} {sys.version_info[:2]} {marshal.version}"
@@ -105,8 +105,8 @@ def outcome_from_record(data: bytes, *, canaries: bool = True) -> Outcome:
     """The outcome kept by `outcome_record`; ValueError if it is from another format.
     `canaries=False` leaves them out, for a build that has its sweep's canaries already."""
     from .deid import Canary
+    from .jobs import Outcome
     from .model import Instance
-    from .transcode import Outcome
 
     version, values = marshal.loads(data)
     if version != _RECORD_VERSION or len(values) != len(fields(Outcome)):

@@ -11,27 +11,31 @@ import io
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from PIL import Image, ImageDraw, ImageFont
-
-from . import codestreams, pixels
 from .attrs import first
+from .layout import PixelLayout
 from .model import Series, Study, frame_path
 from .presets import PRESETS
 from .render import layout_from_metadata, rescale_of, window_of
+
+if TYPE_CHECKING:  # Pillow and the decoders are imported where a card is drawn
+    from PIL import Image, ImageDraw, ImageFont
+
+    FontType = ImageFont.FreeTypeFont | ImageFont.ImageFont
 
 WIDTH, HEIGHT = 1200, 630
 BACKGROUND = (17, 20, 24)
 TEXT = (236, 239, 243)
 MUTED = (150, 160, 172)
 ACCENT = (108, 180, 255)
-FontType = ImageFont.FreeTypeFont | ImageFont.ImageFont
 
 
 @lru_cache(maxsize=16)
 def font(size: int, bold: bool = False) -> FontType:
     """DejaVu when the system has it (most Linux machines), else Pillow's built-in font."""
+    from PIL import ImageFont
+
     name = "DejaVuSans-Bold.ttf" if bold else "DejaVuSans.ttf"
     try:
         return ImageFont.truetype(name, size)
@@ -71,7 +75,7 @@ class KeyImage:
 
     data: bytes
     transfer_syntax: str
-    layout: pixels.PixelLayout
+    layout: PixelLayout
     window: tuple[float, float] | None
     slope: float
     intercept: float
@@ -84,6 +88,10 @@ class KeyImage:
         return hashlib.sha256(text + self.data).hexdigest()
 
     def draw(self) -> Image.Image:
+        from PIL import Image
+
+        from . import codestreams
+
         frame = codestreams.decode_frame(self.data, self.transfer_syntax, self.layout)
         jpeg = codestreams.thumbnail_jpeg(
             frame,
@@ -151,6 +159,8 @@ def render_card(
     image: Image.Image | None, title: str, subtitle: str, footer: str, badges: list[str]
 ) -> bytes:
     """A 1200x630 PNG: the image filling the left square, text on the right."""
+    from PIL import Image, ImageDraw
+
     card = Image.new("RGB", (WIDTH, HEIGHT), BACKGROUND)
     if image is not None:
         im = image.copy()

@@ -24,20 +24,14 @@ import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import pydicom
-from pydicom.tag import Tag
-
 from .cache_entries import file_digest
 from .deid import Deidentifier
-from .headers import header_geometry
+from .jobs import Job
 from .model import Geometry
 from .sources import SourceItem
-from .sources.sample import sample_geometry, sample_uids
-from .transcode import Job
 
 _UIDS = ("StudyInstanceUID", "SeriesInstanceUID", "SOPInstanceUID")
 _GEOMETRY = ("InstanceNumber", "ImagePositionPatient", "ImageOrientationPatient", "NumberOfFrames")
-_HEADER_TAGS = [Tag(k) for k in (*_UIDS, *_GEOMETRY)]
 
 Jobs = list[tuple[SourceItem, Job]]
 
@@ -83,11 +77,18 @@ def _read_uids(item: SourceItem) -> tuple[str, str, str, Geometry | None] | None
 
 
 def _uids_of(item: SourceItem) -> tuple[str, str, str, Geometry | None] | None:
+    """Read only when the memo does not know the input: a rebuild imports no pydicom here."""
     if item.kind == "sample":
+        from .sources.sample import sample_geometry, sample_uids
+
         index = int(item.member)
         return (*sample_uids(item.location, index), sample_geometry(item.location, index))
+    import pydicom
+
+    from .headers import header_geometry
+
     source = item.location if item.kind == "file" else io.BytesIO(item.read_bytes())
-    ds = pydicom.dcmread(source, stop_before_pixels=True, specific_tags=_HEADER_TAGS)
+    ds = pydicom.dcmread(source, stop_before_pixels=True, specific_tags=[*_UIDS, *_GEOMETRY])
     study, series, sop = (str(ds.get(k, "")) for k in _UIDS)
     if not (study and series and sop):
         return None

@@ -46,6 +46,11 @@ def pack_path(study_uid: str, series_uid: str, number: int) -> str:
     return f"{series_dir(study_uid, series_uid)}/packs/{number}"
 
 
+def part10_path(study_uid: str, series_uid: str, sop_uid: str) -> str:
+    """dicom/<S>/<R>/<I>.dcm below public/."""
+    return f"dicom/{check_uid(study_uid)}/{check_uid(series_uid)}/{check_uid(sop_uid)}.dcm"
+
+
 def frame_path(study_uid: str, series_uid: str, sop_uid: str, number: int) -> str:
     """One frame's file below public/ (frames are numbered from 1, as in WADO-RS)."""
     return f"{series_dir(study_uid, series_uid)}/instances/{check_uid(sop_uid)}/frames/{number}"

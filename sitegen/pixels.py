@@ -34,7 +34,6 @@ import io
 import os
 from collections.abc import Iterator
 from contextlib import ExitStack
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -48,6 +47,9 @@ from pydicom.encaps import (
 from pydicom.pixels import apply_color_lut, as_pixel_options, convert_color_space, get_decoder
 from pydicom.uid import UID
 
+from .jobs import FrameCodec as FrameCodec  # the codec settings, where they are used
+from .layout import PixelLayout as PixelLayout  # the layout, where it is used
+
 TS_EXPLICIT_LE = "1.2.840.10008.1.2.1"
 TS_HTJ2K_LOSSLESS = "1.2.840.10008.1.2.4.201"
 TS_HTJ2K_RPCL = "1.2.840.10008.1.2.4.202"
@@ -58,7 +60,6 @@ _TS_DEFLATED = "1.2.840.10008.1.2.1.99"
 _TS_J2K = ("1.2.840.10008.1.2.4.90", "1.2.840.10008.1.2.4.91")
 _TS_JPEGLS_NEAR = "1.2.840.10008.1.2.4.81"
 
-_CODECS = ("htj2k", "jpegls", "raw")
 _RGB_INPUTS = {"RGB", "YBR_FULL", "YBR_FULL_422", "YBR_RCT", "YBR_ICT"}
 _PALETTE_KEYWORDS = (
     "RedPaletteColorLookupTableDescriptor",
@@ -72,49 +73,6 @@ _PALETTE_KEYWORDS = (
     "SegmentedBluePaletteColorLookupTableData",
     "PaletteColorLookupTableUID",
 )
-
-
-@dataclass(frozen=True)
-class FrameCodec:
-    """How frames are published: ``htj2k`` | ``jpegls`` | ``raw``, optionally lossy (1..100),
-    or lossy at the quality each instance needs to reach ``psnr`` dB (quality.choose)."""
-
-    name: str = "htj2k"
-    lossy: int | None = None
-    psnr: float | None = None
-
-    def __post_init__(self) -> None:
-        if self.name not in _CODECS:
-            raise ValueError(f"unknown frame codec {self.name!r}; expected one of {_CODECS}")
-        if self.lossy is not None and not 1 <= int(self.lossy) <= 100:
-            raise ValueError(f"lossy quality must be 1..100, got {self.lossy!r}")
-
-
-@dataclass(frozen=True)
-class PixelLayout:
-    """The frames exactly as encoded/published (not necessarily as stored in the input)."""
-
-    rows: int
-    columns: int
-    samples_per_pixel: int
-    bits_allocated: int
-    bits_stored: int
-    high_bit: int
-    pixel_representation: int
-    photometric: str
-    planar_configuration: int = 0
-
-    def dtype(self) -> np.dtype:
-        """Native-endian numpy dtype of one sample."""
-        kind = "i" if self.pixel_representation else "u"
-        return np.dtype(f"{kind}{max(1, self.bits_allocated // 8)}")
-
-    @property
-    def shape(self) -> tuple[int, ...]:
-        """Array shape of one frame: (rows, columns) or (rows, columns, samples)."""
-        if self.samples_per_pixel == 1:
-            return (self.rows, self.columns)
-        return (self.rows, self.columns, self.samples_per_pixel)
 
 
 # --------------------------------------------------------------------------------------------

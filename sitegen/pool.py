@@ -14,7 +14,8 @@ from concurrent.futures.process import BrokenProcessPool
 from multiprocessing import get_context
 from typing import Any, Protocol
 
-from . import faults, transcode
+from . import faults
+from .jobs import CacheTarget, Job, Outcome
 from .sources import SourceItem
 
 
@@ -116,20 +117,21 @@ class Workers:
 
 
 def run_jobs(
-    jobs: list[tuple[SourceItem, transcode.Job]],
+    jobs: list[tuple[SourceItem, Job]],
     workers: Workers,
     ui: Advancing,
-    targets: dict[int, transcode.CacheTarget] | None = None,
-) -> Iterator[tuple[SourceItem, transcode.Job, transcode.Outcome]]:
+    targets: dict[int, CacheTarget] | None = None,
+) -> Iterator[tuple[SourceItem, Job, Outcome]]:
     """Run the jobs in the workers; outcomes come back as they finish. `targets` (by
     id(item)) tells workers where to keep what they make in the build cache."""
     if not jobs:
         return
+    from .transcode import run  # the work itself: pydicom and the codecs, only now
+
     pool = workers.executor()
     targets = targets or {}
     futures = {
-        pool.submit(transcode.run, item, job, targets.get(id(item))): (item, job)
-        for item, job in jobs
+        pool.submit(run, item, job, targets.get(id(item))): (item, job) for item, job in jobs
     }
     try:
         for fut in as_completed(futures):
@@ -139,7 +141,7 @@ def run_jobs(
             try:
                 outcome = fut.result()
             except BrokenProcessPool:  # killed (out of memory) or a codec crashed
-                outcome = transcode.Outcome(item.label)
+                outcome = Outcome(item.label)
                 outcome.fatal = (
                     f"{item.label}: a worker process died while it (or an input beside it) "
                     "was being read: out of memory, killed, or a crash in a decoder"

@@ -21,8 +21,8 @@ from pathlib import Path
 
 from .config import Site
 from .identify import Jobs, UidMemo, identity
+from .jobs import Job
 from .model import Instance, sort_instances
-from .transcode import Job
 
 SeriesKey = tuple[str, str, str]  # case, study UID, series UID (as published)
 

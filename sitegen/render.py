@@ -9,20 +9,20 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from . import codestreams, pixels
 from .attrs import nested, number
 from .faults import contained
+from .layout import PixelLayout
 from .model import Series, Study, frame_path, series_dir
 
 
-def layout_from_metadata(meta: dict[str, Any]) -> pixels.PixelLayout:
+def layout_from_metadata(meta: dict[str, Any]) -> PixelLayout:
     """The published frames' layout, read back from the instance's DICOM JSON."""
 
     def num(tag: str, default: int = 0) -> int:
         value = number(meta, tag)
         return int(value) if value is not None else default
 
-    return pixels.PixelLayout(
+    return PixelLayout(
         rows=num("00280010"),
         columns=num("00280011"),
         samples_per_pixel=num("00280002", 1),
@@ -74,6 +74,8 @@ def _thumbnail(study: Study, series: Series, inst: Any, n: int, out: Path, cache
         key = cache.derived_key(f"thumbnail:{sorted(inst.metadata.items())!r}", [frame_file])
         if cache.get_derived(key, target):
             return
+    from . import codestreams  # here: a rebuild whose thumbnails are cached decodes nothing
+
     layout = layout_from_metadata(inst.metadata)
     data = frame_file.read_bytes()
     frame = codestreams.decode_frame(data, inst.transfer_syntax, layout)

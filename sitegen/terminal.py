@@ -19,11 +19,11 @@ from rich.progress import (
 )
 
 from .report import BuildReport
-from .sources.dicomweb import DownloadProgress
 
 if TYPE_CHECKING:
     from .check import CheckReport
     from .hostcheck import HostReport
+    from .sources.dicomweb import DownloadProgress
 
 # Not on a terminal (a log, CI, a pipe), a line stays one line: Rich would wrap it at 80 columns.
 console = Console(stderr=True, highlight=False, soft_wrap=not sys.stderr.isatty())

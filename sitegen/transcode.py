@@ -12,7 +12,6 @@ import io
 import os
 import warnings
 import zlib
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -25,8 +24,6 @@ from . import burned_in, codestreams, headers, limits, pixels, quality, slab
 from ._spool import Spool
 from .cache_entries import entry_key, file_digest, write_entry
 from .deid import (
-    Canary,
-    Deidentifier,
     apply_mask,
     burned_in_reason,
     codestream_canaries,
@@ -34,58 +31,10 @@ from .deid import (
 )
 from .faults import is_resource_error
 from .faults import reason as _reason
-from .model import Instance, check_uid, frame_path
+from .jobs import CacheTarget, Job, Outcome
+from .model import Instance, check_uid, frame_path, part10_path
 from .sources import SourceItem
-from .writers.part10 import part10_path, write_part10
-
-
-@dataclass(frozen=True)
-class Job:
-    """Everything a worker needs for one case; small and picklable."""
-
-    out_dir: str
-    case: str
-    codec: pixels.FrameCodec
-    deid: Deidentifier | None  # None only with --no-deid
-    patient_label: str
-    study_description: str | None = None
-    burned_in: str = "refuse"  # "refuse" | "mask" | "allow"
-    masks: tuple[tuple[int, tuple[int, int, int, int]], ...] = ()  # (series number, rect)
-    verify: bool = True  # decode the first frame again and compare (lossless only)
-    write: bool = True  # False: de-identify only, for `sitegen check`
-    part10: bool = True  # also write the instance as a Part 10 file (downloads, OHIF)
-    lossless_part10: bool = False  # lossy frames, lossless Part 10 files (encoded twice)
-    # stack = { slab = N }: the other slices of this input's slab, with their identities (the
-    # cache key changes with them); this input is published with the mean of their pixels
-    slab: tuple[tuple[SourceItem, str], ...] = ()
-
-
-@dataclass
-class Outcome:
-    """What one input gave: an instance, or the reason it was passed over."""
-
-    label: str
-    instance: Instance | None = None
-    warnings: list[str] = field(default_factory=list)
-    refused: str | None = None  # a privacy refusal: an error with --strict, a warning otherwise
-    fatal: str | None = None  # the machine failed (disk full, out of memory): the build fails
-    canaries: list[Canary] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)  # values de-identification took out
-    bytes_out: int = 0
-    actions: dict[str, int] = field(default_factory=dict)
-    files: list[str] = field(default_factory=list)  # written below out_dir, for the build cache
-    digest: str = ""  # sha256 of a local input file, for the build cache
-    cache_key: str = ""  # the build-cache entry the worker wrote for this outcome
-
-
-@dataclass(frozen=True)
-class CacheTarget:
-    """Where a worker keeps what it made: the cache's entries folder, the job's fingerprint
-    and the input's (None for a local file: its digest is known once it is read)."""
-
-    entries: str
-    job_fp: str
-    fingerprint: str | None
+from .writers.part10 import write_part10
 
 
 def run(item: SourceItem, job: Job, cache: CacheTarget | None = None) -> Outcome:

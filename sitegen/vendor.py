@@ -24,11 +24,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-import httpx
 import platformdirs
 
 REGISTRY = "https://registry.npmjs.org"
-TIMEOUT = httpx.Timeout(60.0, connect=15.0)
+TIMEOUT = (60.0, 15.0)  # seconds: read, connect
 MAX_TARBALL = 512 * 1024 * 1024  # refuse anything larger: OHIF is ~40 MB
 _NAME_RE = re.compile(r"(@[a-z0-9][a-z0-9._~-]*/)?[a-z0-9][a-z0-9._~-]*")
 _VERSION_RE = re.compile(r"[0-9A-Za-z][0-9A-Za-z.+-]*")
@@ -151,10 +150,13 @@ Progress = Callable[[int, "int | None"], None]  # (bytes so far, total bytes or 
 
 def download(url: str, progress: Progress | None = None) -> bytes:
     """The body of `url` (redirects followed), refused past MAX_TARBALL."""
+    import httpx  # here: a build whose assets are cached makes no request
+
     chunks: list[bytes] = []
     size = 0
     try:
-        with httpx.stream("GET", url, timeout=TIMEOUT, follow_redirects=True) as response:
+        timeout = httpx.Timeout(TIMEOUT[0], connect=TIMEOUT[1])
+        with httpx.stream("GET", url, timeout=timeout, follow_redirects=True) as response:
             response.raise_for_status()
             length = response.headers.get("Content-Length")
             total = int(length) if length and length.isdigit() else None

@@ -22,7 +22,7 @@ from pydicom.data import get_testdata_files
 from sitegen import headers
 from sitegen.build import build
 from sitegen.config import load_config
-from sitegen.deid import Deidentifier, _profile, _walk
+from sitegen.deid import Deidentifier, _apply, _walk
 from sitegen.writers import part10
 
 deid_data = pytest.importorskip("deid_data")
@@ -107,9 +107,9 @@ def test_a_value_that_is_no_number_costs_one_attribute_not_the_image(tmp_path: P
 
 @pytest.mark.parametrize("path", FILES, ids=lambda p: p.name)
 def test_memo_gives_the_same_output(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(_profile, "_MEMOS", {})
+    monkeypatch.setattr(_apply, "_MEMOS", {})
     recorded = _deidentified(path, "first.dcm")
-    memo = next(iter(_profile._MEMOS.values()))
+    memo = next(iter(_apply._MEMOS.values()))
     replayed = _deidentified(path, "second.dcm")
     assert len(memo) > 10  # the memo was really filled and used
     monkeypatch.setattr(_walk, "undecoded_key", lambda *args: None)
@@ -125,7 +125,7 @@ def test_memo_gives_the_same_output(path: Path, monkeypatch: pytest.MonkeyPatch)
 def test_memo_replay_of_another_files_values(monkeypatch: pytest.MonkeyPatch) -> None:
     """A value seen in one file and met again in another is treated the same way in both,
     and the other file's own values are still handled (UIDs mapped, names removed)."""
-    monkeypatch.setattr(_profile, "_MEMOS", {})
+    monkeypatch.setattr(_apply, "_MEMOS", {})
     first, second = FILES[0], FILES[1]
     _deidentified(first, "a")
     with_memo = _deidentified(second, "b")

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .. import transcode
+from .. import jobs
 from ..deid import OnePerValue
 from ..model import Instance, SharedElements
 from ..pool import run_jobs
@@ -58,11 +58,11 @@ def make_frames(env: Env, read: Read, reuse: Reuse) -> Made:
 
 def _outcomes(
     env: Env, read: Read, reuse: Reuse, hits: Hits, missing: set[str]
-) -> Iterator[transcode.Outcome]:
+) -> Iterator[jobs.Outcome]:
     """Outcomes of every job: the cached ones whose files are in the new tree (none of
     `missing`), and the others computed by the workers (which also keep them in the cache)."""
     cache, keys = env.cache, reuse.keys
-    targets: dict[int, transcode.CacheTarget] = {}
+    targets: dict[int, jobs.CacheTarget] = {}
     todo = []
     for n, (item, job) in enumerate(read.jobs):
         if n in hits:
@@ -76,7 +76,7 @@ def _outcomes(
             for relative in files:
                 Path(env.tmp, relative).unlink(missing_ok=True)
         fp = keys.fingerprints[n]
-        targets[id(item)] = transcode.CacheTarget(str(cache.entries), keys.item_fps[n], fp)
+        targets[id(item)] = jobs.CacheTarget(str(cache.entries), keys.item_fps[n], fp)
         todo.append((item, job))
     for item, _, outcome in run_jobs(todo, env.team, env.ui, targets):
         cache.adopt(outcome, item)

@@ -6,18 +6,23 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from .. import identify, pixels, transcode
+from .. import identify
 from ..config import Site
 from ..deid import Canary, Deidentifier, load_or_create_key, value_canaries
+from ..jobs import FrameCodec, Job
 from ..reduce import SeriesKey, plan_stacks
 from ..report import UI, BuildReport
 from ..sources import SourceItem, find_items
-from ..sources.dicomweb import DicomwebError, DownloadProgress
+from ..sources._dicomweb_url import DicomwebError
 from ..sources.zip import UnsafeZipError
 from .env import Env
 
-Jobs = list[tuple[SourceItem, transcode.Job]]
+if TYPE_CHECKING:
+    from ..sources.dicomweb import DownloadProgress
+
+Jobs = list[tuple[SourceItem, Job]]
 
 
 @dataclass
@@ -79,7 +84,7 @@ def plan(
     """One job per input file of every case; problems with a whole case go to the report.
     DICOMweb sources are downloaded here (into their cache), with progress if `ui` shows it.
     `canaries` gets the values the sources hold around their DICOM (zip, DICOMDIR)."""
-    codec = pixels.FrameCodec(site.build.frames, site.build.lossy, site.build.lossy_psnr)
+    codec = FrameCodec(site.build.frames, site.build.lossy, site.build.lossy_psnr)
     progress: Callable[[DownloadProgress], None] | None = getattr(ui, "download", None)
     jobs: Jobs = []
     for case in site.cases:
@@ -96,7 +101,7 @@ def plan(
             report.errors.append(
                 f'{case.file}: case "{case.slug}": source "{case.source}" holds no DICOM images'
             )
-        job = transcode.Job(
+        job = Job(
             out_dir=str(tmp),
             case=case.slug,
             codec=codec,

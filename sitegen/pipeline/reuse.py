@@ -17,7 +17,7 @@ from .. import audit, publish, quick, treesweep
 from ..cache import BuildCache
 from ..cache_entries import item_job_fingerprint, job_fingerprint, no_gc
 from ..deid import Canary
-from ..transcode import Outcome
+from ..jobs import Outcome
 from .env import Env
 from .read import Jobs, Read
 

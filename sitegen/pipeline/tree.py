@@ -16,7 +16,6 @@ from ..render import write_thumbnails
 from ..report import BuildReport
 from ..writers.dicomweb import json_bytes, write_dicomweb
 from ..writers.manifest import answer_manifest, answer_path, case_manifest, hides_answer
-from ..writers.part10 import write_case_zip, zip_members, zip_parts
 from .env import Env
 from .frames import Made
 from .read import Read
@@ -95,6 +94,8 @@ def _case_zip(
     """downloads/<slug>.zip (or its parts, see zip_parts), each reused from the cache when
     its Part 10 files are the same; with zips = "browser" only downloads/<slug>.json, the
     list the case page zips in the browser."""
+    from ..writers.part10 import write_case_zip, zip_members, zip_parts  # pydicom: only now
+
     if zips == "browser":
         files = [
             {

@@ -7,11 +7,12 @@ import os
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
-
-import pydicom
-from pydicom.dataset import FileDataset
+from typing import TYPE_CHECKING
 
 from .. import limits
+
+if TYPE_CHECKING:
+    from pydicom.dataset import FileDataset
 
 
 def printable(name: str) -> str:
@@ -53,6 +54,8 @@ class SourceItem:
 
     def open_dataset(self) -> FileDataset:
         """Read the whole dataset; large values of local files stay on disk until used."""
+        import pydicom  # here: a rebuild that reads no input starts without it
+
         if self.kind == "file":
             # small files are read in one go; a large one keeps its pixel data on disk, to be
             # decoded frame by frame

@@ -5,11 +5,13 @@ from __future__ import annotations
 import os
 import warnings
 from pathlib import Path
-
-import pydicom
+from typing import TYPE_CHECKING
 
 from ..faults import reason
 from ._items import SourceItem, printable
+
+if TYPE_CHECKING:
+    import pydicom
 
 DICOMDIR_CLASS = "1.2.840.10008.1.3.10"
 
@@ -92,6 +94,8 @@ def _add_file(
         texts.append((rel, "path", "file name", label))
         return
     if file.name.upper() == "DICOMDIR":
+        import pydicom  # here: a folder of files needs none
+
         try:  # the index of a folder we are scanning anyway: only its values
             texts += record_texts(pydicom.dcmread(file, force=True), label)
         except Exception:  # noqa: BLE001 - an unreadable index adds nothing
@@ -108,6 +112,8 @@ def _scan_dicomdir(
     The records are read as a flat list, not walked by their offsets: a hostile index whose
     offsets form a loop (or point nowhere) cannot hang or break the scan. A record naming a
     missing file or a path outside the folder is a skipped input, which --strict sees."""
+    import pydicom
+
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # pydicom's warnings print the values

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import zipfile
 from pathlib import Path, PurePosixPath
-
-import pydicom
+from typing import TYPE_CHECKING
 
 from .. import limits
 from ._items import SourceItem
 from .folder import is_dicom_header, record_texts
+
+if TYPE_CHECKING:
+    pass
 
 
 class UnsafeZipError(ValueError):
@@ -35,6 +37,8 @@ def scan_zip(
 ) -> None:
     """DICOM members of a zip read in place; its comments, member names and DICOMDIR record
     values go to `texts` (canaries)."""
+    import pydicom
+
     texts = [] if texts is None else texts
     try:
         zf = zipfile.ZipFile(path)

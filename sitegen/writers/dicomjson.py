@@ -15,12 +15,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from pydicom.datadict import keyword_for_tag
-
 from ..faults import contained
-from ..model import Instance, Series, Study, check_uid
+from ..model import Instance, Series, Study, check_uid, part10_path
 from .dicomweb import json_bytes
-from .part10 import part10_path
 
 STUDY_KEYS = (
     "StudyDescription",
@@ -82,6 +79,8 @@ def naturalize(dataset: dict[str, Any]) -> dict[str, Any]:
     """PS3.18 F.2 DICOM JSON -> {keyword: value} as dcmjs naturalizes it: one value stays a
     scalar, several a list, sequences a list of items; bulk data, private and unknown tags
     are left out (the Part 10 file has the pixels)."""
+    from pydicom.datadict import keyword_for_tag  # here: only the OHIF files need it
+
     out: dict[str, Any] = {}
     for tag, element in dataset.items():
         keyword = keyword_for_tag(int(tag, 16))

@@ -25,16 +25,11 @@ from pydicom.valuerep import EXPLICIT_VR_LENGTH_16, EXPLICIT_VR_LENGTH_32
 
 from .._raw import MEMO_LIMIT, decoded_key
 from ..attrs import first
-from ..model import Study, check_uid
+from ..model import Study, part10_path
 
 _ITEM = struct.pack("<HH", 0xFFFE, 0xE000)
 _SEQ_END = struct.pack("<HHI", 0xFFFE, 0xE0DD, 0)
 _FIXED_TIME = (1980, 1, 1, 0, 0, 0)  # zip entries: equal inputs give equal zips
-
-
-def part10_path(study_uid: str, series_uid: str, sop_uid: str) -> str:
-    """dicom/<S>/<R>/<I>.dcm below public/."""
-    return f"dicom/{check_uid(study_uid)}/{check_uid(series_uid)}/{check_uid(sop_uid)}.dcm"
 
 
 def _header(ds: Dataset, transfer_syntax: str) -> bytes:
