@@ -282,3 +282,22 @@ def test_a_text_edit_starts_no_worker_process(site: Path, monkeypatch) -> None:
     assert report.published and report.cached == 5
     assert "data/cases/one.json" in report.changed
     assert started == []
+
+
+def test_a_text_edit_imports_no_decoder(site: Path) -> None:
+    """What a build that makes nothing needs is kept apart from pydicom, Pillow, imagecodecs
+    and httpx: a text edit's process imports none of them (they are most of its start)."""
+    import subprocess
+    import sys
+
+    build(load_config(site), workers=2)
+    site.write_text(site.read_text().replace("first text", "edited text"))
+    script = (
+        "import sys; from sitegen.build import build; from sitegen.config import load_config;"
+        f"r = build(load_config({str(site)!r}), workers=2);"
+        "print(r.published, r.cached, sorted(m for m in ('pydicom', 'PIL', 'imagecodecs',"
+        " 'httpx') if m in sys.modules))"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["True", "5", "[]"]
