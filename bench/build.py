@@ -5,12 +5,14 @@
 1. Writes a 512x512xN CT series (default N=300, 1 mm spacing) as uncompressed Part 10 files,
    built from the chest-CT phantom (slice i takes the pixels of phantom slice i % 120, with its
    own SOP Instance UID, Instance Number and position).
-2. Floor: a process pool (same size and start method as the build) where each task only reads
-   one file, decodes its frame and encodes it as lossless HTJ2K, returning the byte count.
+2. Floor: a process pool (same size and start method as the build) where each task reads one
+   file, decodes its frame, encodes it as lossless HTJ2K and writes it once.
 3. Build: `sitegen build` of a site with that folder as its one case (de-identification on,
-   default options, htj2k frames), through the Python API, clean (no build cache).
-4. For attribution only, not part of the goal: the floor plus writing each encoded frame twice
-   (the frame file and the Part 10 download hold the same bytes), which the floor leaves out.
+   default options, htj2k frames), through the Python API, clean (no build cache): once with
+   downloads (the default: a Part 10 file per instance and a case zip), once with
+   `downloads = false`. Goals: build / floor <= 1.5 and <= 1.25.
+4. Where the rest goes: a per-step CPU profile of one worker (bench/steps.py) over the first
+   60 files, beside the floor's steps on the same files.
 
 Both timings include starting the process pool. Before them, one untimed warm-up pass of the
 floor task (one file per worker) starts the forkserver that both share and loads the page cache,
@@ -38,6 +40,8 @@ from pydicom.uid import generate_uid
 REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
+
+from steps import floor_steps, print_steps, worker_steps  # noqa: E402
 
 import sitegen  # noqa: E402
 from sitegen.build import BuildReport, build  # noqa: E402
@@ -90,49 +94,32 @@ def write_series(folder: Path, slices: int) -> list[Path]:
     return files
 
 
-def transcode_only(path: str) -> int:
-    """The floor's task: read, decode, encode; nothing is written or returned but a size."""
-    ds = pydicom.dcmread(path)
-    layout = output_layout(ds)
-    size = 0
-    for _, frame, reason in iter_frames(ds):
-        if frame is None:
-            raise RuntimeError(f"{path}: {reason}")
-        size += len(encode_frame(frame, layout, CODEC)[0])
-    return size
-
-
 def transcode_and_write(path: str, out: str) -> int:
-    """For attribution only (not the goal's floor): the floor's task, then writing what the
-    build writes for one instance's pixels: the frame file and a second copy of its bytes
-    (the Part 10 download), each in a folder of its own."""
+    """The floor's task: read, decode, encode, write each frame once (as the frame file)."""
     ds = pydicom.dcmread(path)
     layout = output_layout(ds)
     size = 0
-    name = Path(path).stem
+    folder = Path(out, Path(path).stem)
+    folder.mkdir(parents=True, exist_ok=True)
     for index, frame, reason in iter_frames(ds):
         if frame is None:
             raise RuntimeError(f"{path}: {reason}")
         data = encode_frame(frame, layout, CODEC)[0]
-        for kind in ("frames", "dicom"):
-            folder = Path(out, kind, name)
-            folder.mkdir(parents=True, exist_ok=True)
-            (folder / str(index + 1)).write_bytes(data)
+        (folder / str(index + 1)).write_bytes(data)
         size += len(data)
     return size
 
 
-def run_floor(paths: Iterable[Path], workers: int, out: Path | None = None) -> tuple[float, int]:
-    """Seconds (pool start-up and shutdown included) and total encoded bytes; with `out`,
-    the tasks also write their frames there (transcode_and_write)."""
+def run_floor(paths: Iterable[Path], workers: int, out: Path) -> tuple[float, int]:
+    """Seconds (pool start-up and shutdown included) and total encoded bytes, the frames
+    written below `out` (removed afterwards)."""
     t0 = time.perf_counter()
     args = [str(p) for p in paths]
     with ProcessPoolExecutor(workers, mp_context=get_context(START_METHOD)) as pool:
-        if out is None:
-            total = sum(pool.map(transcode_only, args))
-        else:
-            total = sum(pool.map(transcode_and_write, args, [str(out)] * len(args)))
-    return time.perf_counter() - t0, total
+        total = sum(pool.map(transcode_and_write, args, [str(out)] * len(args)))
+    seconds = time.perf_counter() - t0
+    shutil.rmtree(out, ignore_errors=True)
+    return seconds, total
 
 
 def run_build(site_toml: Path, workers: int) -> tuple[float, BuildReport]:
@@ -175,6 +162,11 @@ def main(argv: list[str] | None = None) -> None:
         paths = write_series(root / "dicom", args.slices)
         bytes_in = sum(p.stat().st_size for p in paths)
         (root / "site.toml").write_text(SITE_TOML, encoding="utf-8")
+        no_downloads = root / "no-downloads.toml"
+        no_downloads.write_text(
+            SITE_TOML.replace('frames = "htj2k"', 'frames = "htj2k"\ndownloads = false'),
+            encoding="utf-8",
+        )
         print(
             f"input: {len(paths)} slices 512x512 int16 CT, {bytes_in / 1e6:.1f} MB uncompressed "
             f"in {root} ({time.perf_counter() - t0:.1f} s to prepare)"
@@ -183,14 +175,17 @@ def main(argv: list[str] | None = None) -> None:
         print(f"workers: {workers} ({START_METHOD} process pool), CPUs: {os.cpu_count()}")
 
         print("warm-up: floor task on one file per worker (untimed) ...", flush=True)
-        run_floor(paths[:workers], workers)
-        print("floor: read + decode + HTJ2K encode only ...", flush=True)
-        floor_s, floor_bytes = run_floor(paths, workers)
-        print("attribution: the floor plus writing the frames twice (files, downloads) ...")
-        writes_s, _ = run_floor(paths, workers, root / "floor-writes")
-        shutil.rmtree(root / "floor-writes", ignore_errors=True)
-        print("build: sitegen build (deid on, htj2k) ...", flush=True)
+        run_floor(paths[:workers], workers, root / "floor")
+        print("floor: read + decode + HTJ2K encode + write each frame once ...", flush=True)
+        floor_s, floor_bytes = run_floor(paths, workers, root / "floor")
+        print("build: sitegen build (deid on, htj2k, downloads) ...", flush=True)
         build_s, report = run_build(root / "site.toml", workers)
+        print("build: the same with downloads = false ...", flush=True)
+        bare_s, bare = run_build(no_downloads, workers)
+        print("one worker's steps (in this process) ...", flush=True)
+        sample = paths[:60]
+        n, steps_of_build = worker_steps(root / "site.toml", root / "steps", len(sample))
+        _, steps_of_floor = floor_steps(sample, root / "steps-floor", CODEC)
     finally:
         cleanup()
 
@@ -198,18 +193,18 @@ def main(argv: list[str] | None = None) -> None:
     if problems or report.frames != len(paths):
         print(f"build: {report.frames} frames, {len(problems)} problem(s): {problems[:3]}")
     mb = bytes_in / 1e6
-    ratio = build_s / floor_s
+    ratio, bare_ratio = build_s / floor_s, bare_s / floor_s
     sweep = report.seconds.get("sweep", 0.0) + report.seconds.get("screen", 0.0)
     print(f"\nresults ({len(paths)} frames, {mb:.1f} MB in, each measurement run once):")
     rows = [
         ("floor seconds", f"{floor_s:.2f}", f"{mb / floor_s:.1f} MB/s of input"),
         ("build seconds", f"{build_s:.2f}", f"{mb / build_s:.1f} MB/s of input"),
         ("build / floor", f"{ratio:.2f}", "goal <= 1.5 " + ("OK" if ratio <= 1.5 else "MISSED")),
+        ("no downloads", f"{bare_s:.2f}", "seconds, [build] downloads = false"),
         (
-            "floor + writes",
-            f"{writes_s:.2f}",
-            f"attribution, not the goal: writing the output's pixel bytes is "
-            f"{100 * (writes_s - floor_s) / floor_s:.0f}% of the floor",
+            "  build / floor",
+            f"{bare_ratio:.2f}",
+            "goal <= 1.25 " + ("OK" if bare_ratio <= 1.25 else "MISSED"),
         ),
         (
             "output / input",
@@ -234,6 +229,7 @@ def main(argv: list[str] | None = None) -> None:
         )
     )
     print_table(rows)
+    print_steps(n, steps_of_build, steps_of_floor, len(sample))
 
 
 if __name__ == "__main__":
