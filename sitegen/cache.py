@@ -323,7 +323,11 @@ class BuildCache:
             with open(tmp, "wb") as fh:
                 marshal.dump((_RECORD_VERSION, state), fh)
                 for key in last.used:
-                    record = self.records.get(key) or self._entry_record(key)
+                    record = (
+                        self.records.get(key)
+                        or self.last.records.get(key)  # a phase output stood for it
+                        or self._entry_record(key)
+                    )
                     if record is not None:
                         marshal.dump((key, record), fh)
             os.replace(tmp, self.last_file)

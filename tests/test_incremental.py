@@ -8,7 +8,7 @@ import pytest
 from conftest import write_site
 from dicomgen import write_ct_series
 
-from sitegen.build import build
+from sitegen.build import BuildFailed, BuildReport, build
 from sitegen.config import load_config
 
 KEY = bytes(range(7, 39))
@@ -301,3 +301,43 @@ def test_a_text_edit_imports_no_decoder(site: Path) -> None:
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["True", "5", "[]"]
+
+
+def test_a_text_edit_takes_the_frames_phase_output_of_the_last_build(
+    site: Path, monkeypatch
+) -> None:
+    """The frames phase's output is kept with the published build and stands for the phase
+    when the inputs, code and options are the same and the tree is carried: no outcome is
+    read. Other options (--strict) or other inputs make the phase run again."""
+    from sitegen.pipeline import frames
+
+    made = frames._made
+    runs: list[int] = []
+
+    def counted(*args):  # type: ignore[no-untyped-def]
+        runs.append(1)
+        return made(*args)
+
+    monkeypatch.setattr(frames, "_made", counted)
+
+    def edit(text: str, strict: bool = False) -> BuildReport:
+        config = site.read_text()
+        site.write_text(config.replace(config.split('history = "')[1].split('"')[0], text, 1))
+        return build(load_config(site), workers=1, strict=strict)
+
+    build(load_config(site), workers=1)
+    assert runs == [1]
+    report = edit("edited text")
+    assert runs == [1] and report.published and report.cached == 5
+    assert "data/cases/one.json" in report.changed
+    with pytest.raises(BuildFailed):  # --strict: the site's url warning fails it
+        edit("strict text", strict=True)
+    assert runs == [1, 1]  # another option: the phase runs
+    report = edit("plain text")
+    assert runs == [1, 1] and report.published  # the published build's options again
+    write_ct_series(site.parent / "two", 1, seed="two-more", series_number=5)
+    report = edit("more text")
+    assert runs == [1, 1, 1] and report.cached < report.instances  # another input: it runs
+    report = edit("last text")
+    assert runs == [1, 1, 1] and report.cached == report.instances
+    assert tree(site.parent / "public") == clean_tree(site)

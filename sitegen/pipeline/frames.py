@@ -13,7 +13,7 @@ from ..model import Instance, SharedElements
 from ..pool import run_jobs
 from .env import Env
 from .read import Read
-from .reuse import Hits, Reuse, cached, link, settle
+from .reuse import Hits, Reuse, cached, carry_whole, keep_output, link, settle, stored_output
 
 
 @dataclass
@@ -22,37 +22,77 @@ class Made:
     files_of: dict[int, list[str]] = field(default_factory=dict)  # id(instance) -> its files
     canaries: OnePerValue = field(default_factory=lambda: OnePerValue([]))
     notes: list[str] = field(default_factory=list)  # what de-identification did, per file
+    # what the outcomes said, in order: (True for an input refused (burned-in text), text)
+    said: list[tuple[bool, str]] = field(default_factory=list)
+    bytes_in: int = 0
+    bytes_out: int = 0
+
+    def __getstate__(self) -> dict[str, object]:
+        """Kept without the canaries (a build that reuses it has its sweep's), and with the
+        files by position: ids do not survive a pickle."""
+        state = dict(self.__dict__, canaries=None)
+        state["files_of"] = [self.files_of.get(id(i), []) for i in self.instances]
+        return state
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        files = state.pop("files_of")
+        self.__dict__.update(state, canaries=OnePerValue([]))
+        self.files_of = {id(i): f for i, f in zip(self.instances, files, strict=True)}  # type: ignore[call-overload]
 
 
 def make_frames(env: Env, read: Read, reuse: Reuse) -> Made:
+    """The last build's output of this phase when it is this one's (see reuse.py: the same
+    inputs and options, its tree carried), else every job's outcome."""
     report = env.report
-    made = Made(canaries=OnePerValue(read.canaries))  # one per value as they come: flat memory
-    shared = SharedElements()
     with env.stage("pixels", len(read.jobs)) as detail:
-        hits = cached(reuse, env.cache)
-        missing = link(env, reuse, hits)
-        for outcome in _outcomes(env, read, reuse, hits, missing):
-            report.warnings += outcome.warnings
-            if outcome.fatal:  # the machine, not the input: nothing is published
-                report.errors.append(f"the build cannot go on: {outcome.fatal}")
-            if outcome.refused:
-                env.refuse(outcome.refused)
-            made.canaries.add(outcome.canaries)
-            made.notes += outcome.notes
-            if outcome.instance is not None:
-                outcome.instance.metadata = shared(outcome.instance.metadata)
-                made.instances.append(outcome.instance)
-                made.files_of[id(outcome.instance)] = outcome.files
-                report.bytes_in += outcome.instance.bytes_in
-                report.bytes_out += outcome.bytes_out
-        report.cached = env.cache.hits
+        made = stored_output(env, reuse, PHASE)
+        stored = made is not None and carry_whole(env, reuse)
+        if stored:
+            report.cached = len(read.jobs)
+            env.ui.advance(len(read.jobs))
+        else:
+            made = _made(env, read, reuse)
+            report.cached = env.cache.hits
+        for refusal, text in made.said:
+            if refusal:
+                env.refuse(text)
+            else:
+                report.warnings.append(text)
+        report.bytes_in, report.bytes_out = made.bytes_in, made.bytes_out
         settle(env, reuse)
+        if not stored:  # every input's key is known now
+            keep_output(env, reuse, PHASE, made)
         mb = report.bytes_in / 1e6
         detail.append(
             f"{sum(i.frames for i in made.instances)} frames, {mb:.1f} MB -> "
-            f"{report.bytes_out / 1e6:.1f} MB ({report.ratio:.2f}x), {env.cache.hits} cached"
+            f"{report.bytes_out / 1e6:.1f} MB ({report.ratio:.2f}x), {report.cached} cached"
         )
     report.notes = summarise_notes(made.notes)
+    return made
+
+
+PHASE = "frames"
+
+
+def _made(env: Env, read: Read, reuse: Reuse) -> Made:
+    made = Made(canaries=OnePerValue(read.canaries))  # one per value as they come: flat memory
+    shared = SharedElements()
+    hits = cached(reuse, env.cache)
+    missing = link(env, reuse, hits)
+    for outcome in _outcomes(env, read, reuse, hits, missing):
+        made.said += [(False, warning) for warning in outcome.warnings]
+        if outcome.fatal:  # the machine, not the input: nothing is published
+            env.report.errors.append(f"the build cannot go on: {outcome.fatal}")
+        if outcome.refused:
+            made.said.append((True, outcome.refused))
+        made.canaries.add(outcome.canaries)
+        made.notes += outcome.notes
+        if outcome.instance is not None:
+            outcome.instance.metadata = shared(outcome.instance.metadata)
+            made.instances.append(outcome.instance)
+            made.files_of[id(outcome.instance)] = outcome.files
+            made.bytes_in += outcome.instance.bytes_in
+            made.bytes_out += outcome.bytes_out
     return made
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from .. import publish as trees
 from .env import Env
-from .reuse import Reuse
+from .reuse import Reuse, commit_outputs
 from .sweep import Swept
 
 
@@ -18,6 +18,7 @@ def publish_tree(env: Env, swept: Swept, reuse: Reuse, home: Path) -> None:
         report.added, report.changed, report.removed = diff
         trees.swap_in(env.tmp, env.out, home)
         env.cache.finish(env.out, report.summary(), swept.last)
+        commit_outputs(reuse)
         detail.append(
             f"{env.out.name}/ (swapped atomically): {len(report.added)} added, "
             f"{len(report.changed)} changed, {len(report.removed)} removed"

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import hashlib
 import os
+import pickle
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from .. import audit, publish, quick, treesweep
 from ..cache import BuildCache
@@ -63,6 +65,7 @@ class Reuse:
     memo: list[Canary] | None = None  # the sweep's canaries, when the inputs are the last's
     published: dict[str, os.DirEntry[str]] = field(default_factory=dict)  # for the diff
     carry: dict[str, os.DirEntry[str]] = field(default_factory=dict)  # published, linked
+    kept: list[Path] = field(default_factory=list)  # phase outputs to keep once published
 
     def inputs(self) -> str | None:
         """What every outcome and the sweep's canaries depend on: each input's cache key,
@@ -120,6 +123,67 @@ def link(env: Env, reuse: Reuse, hits: Hits) -> set[str]:
         return set()
     keep = {rel: src for _, files in hits.values() for rel, src in files.items()}
     return publish.reuse(env.tmp, keep)
+
+
+def carry_whole(env: Env, reuse: Reuse) -> bool:
+    """Link every published file made from the instances alone into the new tree (a stored
+    phase output stands for them); False when one is gone (then nothing is carried)."""
+    if not reuse.carry or publish.reuse(env.tmp, reuse.carry):
+        reuse.drop_carry()
+        return False
+    env.cache.used.update(env.cache.last.used)  # its entries are still this build's
+    return True
+
+
+def _outputs(env: Env) -> Path:
+    return env.cache.root / "outputs"
+
+
+def _output_key(reuse: Reuse) -> str | None:
+    inputs = reuse.inputs()
+    return None if inputs is None else digest(inputs, reuse.options)
+
+
+def stored_output(env: Env, reuse: Reuse, phase: str) -> Any:
+    """The output `phase` gave the last published build, if this build's inputs, code and
+    options are the same and that build's tree is carried (see the module's docstring);
+    else None. Kept in the private cache folder, written by sitegen only."""
+    key = _output_key(reuse)
+    if not reuse.carry or not env.cache.read or key is None:
+        return None
+    try:
+        with open(_outputs(env) / f"{phase}.pickle", "rb") as fh:
+            stored_key, value = pickle.load(fh)
+    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ValueError, TypeError):
+        return None
+    return value if stored_key == key else None
+
+
+def keep_output(env: Env, reuse: Reuse, phase: str, value: Any) -> None:
+    """Write `phase`'s output beside the cache now (it may change later in the build), to
+    stand for the phase next time once this build is published (`commit_outputs`)."""
+    key = _output_key(reuse)
+    path = _outputs(env) / f"{phase}.pickle.new"
+    path.unlink(missing_ok=True)
+    if key is None:
+        return
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path, "wb") as fh:
+            pickle.dump((key, value), fh, protocol=pickle.HIGHEST_PROTOCOL)
+    except (OSError, pickle.PicklingError, TypeError, AttributeError):
+        path.unlink(missing_ok=True)
+        return
+    reuse.kept.append(path)
+
+
+def commit_outputs(reuse: Reuse) -> None:
+    """The published build's phase outputs replace the last ones."""
+    for path in reuse.kept:
+        try:
+            os.replace(path, path.with_suffix(""))
+        except OSError:
+            path.unlink(missing_ok=True)
 
 
 def settle(env: Env, reuse: Reuse) -> None:
