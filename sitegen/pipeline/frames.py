@@ -77,7 +77,17 @@ PHASE = "frames"
 def _made(env: Env, read: Read, reuse: Reuse) -> Made:
     made = Made(canaries=OnePerValue(read.canaries))  # one per value as they come: flat memory
     shared = SharedElements()
-    hits = cached(reuse, env.cache)
+    taken: set[int] = set()
+
+    def take(outcome: jobs.Outcome) -> None:
+        """Its canaries kept once per value, its metadata sharing equal elements."""
+        made.canaries.add(outcome.canaries)
+        outcome.canaries = []
+        if outcome.instance is not None:
+            outcome.instance.metadata = shared(outcome.instance.metadata)
+        taken.add(id(outcome))
+
+    hits = cached(reuse, env.cache, take)
     missing = link(env, reuse, hits)
     for outcome in _outcomes(env, read, reuse, hits, missing):
         made.said += [(False, warning) for warning in outcome.warnings]
@@ -85,10 +95,10 @@ def _made(env: Env, read: Read, reuse: Reuse) -> Made:
             env.report.errors.append(f"the build cannot go on: {outcome.fatal}")
         if outcome.refused:
             made.said.append((True, outcome.refused))
-        made.canaries.add(outcome.canaries)
+        if id(outcome) not in taken:  # a worker's
+            take(outcome)
         made.notes += outcome.notes
         if outcome.instance is not None:
-            outcome.instance.metadata = shared(outcome.instance.metadata)
             made.instances.append(outcome.instance)
             made.files_of[id(outcome.instance)] = outcome.files
             made.bytes_in += outcome.instance.bytes_in
