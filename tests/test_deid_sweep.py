@@ -309,6 +309,39 @@ def test_files_with_the_same_bytes_are_swept_once_each_named_when_found(
     assert identities <= sweep.clean  # the copy counts as swept clean
 
 
+def test_a_page_rewritten_with_the_same_bytes_is_known_clean_by_its_content(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every build writes the pages and manifests anew (new inodes): one with the bytes of a
+    file the last sweep found clean, with the same canaries, is not read again; one whose
+    bytes changed is, and what it holds is found. Instance files are not kept by content."""
+    from sitegen.publish import listing
+    from sitegen.treesweep import TreeSweep
+
+    pages = {"cases/a/index.html": b"<p>clean text</p>" * 50, "data/search.json": b"[1]" * 99}
+    for relative, data in pages.items():
+        (tmp_path / relative).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / relative).write_bytes(data)
+    first = TreeSweep(TYPICAL)
+    folders: list[str] = []
+    assert first.tree(listing(tmp_path, folders), folders) == []
+    for relative, data in pages.items():  # the next build: the same bytes, new files
+        (tmp_path / relative).unlink()
+        (tmp_path / relative).write_bytes(data)
+    (tmp_path / "cases/b/index.html").parent.mkdir()
+    (tmp_path / "cases/b/index.html").write_bytes(b"<p>Sankt Elsewhere Klinikum</p>")
+    second = TreeSweep(TYPICAL, was_clean=set(first.clean))
+    read: list[str] = []
+    scan = second.sweeper().scan_bytes
+    monkeypatch.setattr(
+        second.sweeper(), "scan_bytes", lambda data, name: read.append(name) or scan(data, name)
+    )
+    found = second.tree(listing(tmp_path, folders), folders)
+    assert [r for r in read if r not in ("paths", "own")] == ["cases/b/index.html"]
+    assert {h.path for h in found} == {"cases/b/index.html"}
+    assert second.reused == 2
+
+
 def test_words_of_sitegens_own_text_count_only_where_sitegen_does_not_write_them(
     tmp_path: Path,
 ) -> None:
