@@ -341,3 +341,30 @@ def test_a_text_edit_takes_the_frames_phase_output_of_the_last_build(
     report = edit("last text")
     assert runs == [1, 1, 1] and report.cached == report.instances
     assert tree(site.parent / "public") == clean_tree(site)
+
+
+def test_the_frames_output_is_kept_in_parts_and_joined_back() -> None:
+    """Each part is pickled on its own (one pickle's memo of 20,000 instances was 100 MB):
+    joined again, the instances keep their order, their files and the phase's notes."""
+    import pickle
+
+    from sitegen.model import Instance
+    from sitegen.pipeline.frames import Made
+
+    made = Made(notes=["a note"], said=[(False, "a warning")], bytes_in=7, bytes_out=3)
+    for n in range(5):
+        meta = {"00080018": {"vr": "UI", "Value": [f"2.25.{n}"]}}
+        instance = Instance("2.25.1", "2.25.2", f"2.25.{n}", "one", f"f{n}", meta, [1], "1.2")
+        made.instances.append(instance)
+        made.files_of[id(instance)] = [f"frames/{n}"]
+    parts = made.parts(size=2)
+    assert len(parts) == 3
+    back = Made.joined([pickle.loads(pickle.dumps(p)) for p in parts])
+    assert [i.sop_uid for i in back.instances] == [f"2.25.{n}" for n in range(5)]
+    assert [back.files_of[id(i)] for i in back.instances] == [[f"frames/{n}"] for n in range(5)]
+    assert (back.notes, back.said, back.bytes_in, back.bytes_out) == (
+        ["a note"],
+        [(False, "a warning")],
+        7,
+        3,
+    )

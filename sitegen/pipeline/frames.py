@@ -34,6 +34,23 @@ class Made:
         state["files_of"] = [self.files_of.get(id(i), []) for i in self.instances]
         return state
 
+    def parts(self, size: int = 1000) -> list[Made]:
+        """Itself in parts of `size` instances (the first holds the rest), to be kept."""
+        instances = self.instances
+        cuts = range(0, max(1, len(instances)), size)
+        parts = [Made(instances[n : n + size], self.files_of) for n in cuts]
+        parts[0].notes, parts[0].said = self.notes, self.said
+        parts[0].bytes_in, parts[0].bytes_out = self.bytes_in, self.bytes_out
+        return parts
+
+    @staticmethod
+    def joined(parts: list[Made]) -> Made:
+        made = parts[0]
+        for part in parts[1:]:
+            made.instances += part.instances
+            made.files_of.update(part.files_of)
+        return made
+
     def __setstate__(self, state: dict[str, object]) -> None:
         files = state.pop("files_of")
         self.__dict__.update(state, canaries=OnePerValue([]))
@@ -45,7 +62,8 @@ def make_frames(env: Env, read: Read, reuse: Reuse) -> Made:
     inputs and options, its tree carried), else every job's outcome."""
     report = env.report
     with env.stage("pixels", len(read.jobs)) as detail:
-        made = stored_output(env, reuse, PHASE)
+        parts = stored_output(env, reuse, PHASE)
+        made = Made.joined(parts) if parts else None
         stored = made is not None and carry_whole(env, reuse)
         if stored:
             report.cached = len(read.jobs)
@@ -61,7 +79,7 @@ def make_frames(env: Env, read: Read, reuse: Reuse) -> Made:
         report.bytes_in, report.bytes_out = made.bytes_in, made.bytes_out
         settle(env, reuse)
         if not stored:  # every input's key is known now
-            keep_output(env, reuse, PHASE, made)
+            keep_output(env, reuse, PHASE, made.parts())
         mb = report.bytes_in / 1e6
         detail.append(
             f"{sum(i.frames for i in made.instances)} frames, {mb:.1f} MB -> "
