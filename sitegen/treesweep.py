@@ -32,6 +32,9 @@ from .audit import (
 )
 
 SAME_CONTENT_BELOW = 1 << 20  # bytes: pages and manifests are known clean by content
+# bytes: bigger files are hashed and scanned in blocks, not read whole (the all-instances
+# listings of 20,000 instances, 13 MB each, read whole took the parent over 500 MB)
+STREAM_ABOVE = 1 << 20
 
 
 @dataclass
@@ -108,7 +111,7 @@ class TreeSweep:
         sweeper = self.sweeper()
         if data is not None:
             hits = sweeper.scan_bytes(data, relative)
-        elif path.stat().st_size > READ_WHOLE:
+        elif path.stat().st_size > STREAM_ABOVE:
             hits = sweeper.scan_file(path, relative)
         else:
             hits = sweeper.scan_bytes(path.read_bytes(), relative)
@@ -251,7 +254,7 @@ class TreeSweep:
             size = entry.stat().st_size
             if (
                 sizes[size] == 1
-                or not SAME_BYTES_ABOVE <= size <= READ_WHOLE
+                or size < SAME_BYTES_ABOVE
                 or is_verbatim(relative)
                 or self.identity(entry) in self.was_clean
             ):
@@ -259,8 +262,13 @@ class TreeSweep:
                 continue
             # the same bytes as a file swept already (a study's and its one series'
             # metadata, a listing as index.json and index.html): clean if that one was
-            data = Path(entry.path).read_bytes()
-            key = (is_data(relative), hashlib.sha256(data).digest())
+            data = None if size > STREAM_ABOVE else Path(entry.path).read_bytes()
+            digest = (
+                hashlib.sha256(data).digest()
+                if data is not None
+                else bytes.fromhex(file_digest(entry))
+            )
+            key = (is_data(relative), digest)
             if swept.get(key):
                 self.clean.add(self.identity(entry))
                 continue

@@ -48,7 +48,7 @@ def _pairs(chars: bytes) -> np.ndarray:
     return (table[:, None] & table[None, :]).reshape(-1)  # symmetric: either byte order
 
 
-WINDOW = 4 << 20  # bytes: memory per search stays a few times this
+WINDOW = 1 << 20  # bytes: memory per search stays a few times this
 OVERLAP = 4 * MAX_LENGTH  # more than any number looked up, in UTF-16 (twice) or base64
 _PART = re.compile(rb"(?:[0-9]|\.(?!\.))*")  # digits and single dots: one number's bytes
 
