@@ -342,6 +342,44 @@ def test_a_page_rewritten_with_the_same_bytes_is_known_clean_by_its_content(
     assert second.reused == 2
 
 
+def test_files_over_a_megabyte_are_hashed_and_scanned_in_blocks(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The all-instances listings of a big site are the same bytes twice, over 1 MB each:
+    they are hashed and scanned in blocks (not read whole), a value cut by a block's edge is
+    still found, every copy of a file with a hit is named, and a clean copy is scanned once."""
+    from sitegen.publish import listing
+    from sitegen.treesweep import STREAM_ABOVE, TreeSweep
+
+    filler = b'{"00080018":{"vr":"UI","Value":["2.25.1234567"]}},' * 27_000  # 1.35 MB
+    assert len(filler) > STREAM_ABOVE
+    cut = len(filler) // 2 - 5  # the name straddles the middle: 1 MB blocks cut there
+    dirty = filler[:cut] + b"Sankt Elsewhere Klinikum" + filler[cut:]
+    files = {
+        "dicomweb/instances/index.json": dirty,
+        "dicomweb/instances/index.html": dirty,
+        "dicomweb/studies/index.json": filler,
+        "dicomweb/studies/index.html": filler,
+    }
+    for relative, data in files.items():
+        (tmp_path / relative).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / relative).write_bytes(data)
+    sweep = TreeSweep(TYPICAL)
+    monkeypatch.setattr(Path, "read_bytes", lambda self: pytest.fail(f"{self} was read whole"))
+    scanned: list[str] = []
+    scan = sweep.sweeper().scan_file
+    monkeypatch.setattr(
+        sweep.sweeper(), "scan_file", lambda path, name: scanned.append(name) or scan(path, name)
+    )
+    folders: list[str] = []
+    found = sweep.tree(listing(tmp_path, folders), folders)
+    assert {h.path for h in found} == {r for r, data in files.items() if data == dirty}
+    assert sorted(scanned) == sorted(
+        ["dicomweb/instances/index.html", "dicomweb/instances/index.json"]
+        + ["dicomweb/studies/index.html"]  # the first of the clean pair, in sorted order
+    )
+
+
 def test_words_of_sitegens_own_text_count_only_where_sitegen_does_not_write_them(
     tmp_path: Path,
 ) -> None:

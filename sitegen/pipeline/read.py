@@ -14,8 +14,7 @@ from ..deid import Canary, Deidentifier, load_or_create_key, value_canaries
 from ..jobs import FrameCodec, Job
 from ..reduce import SeriesKey, plan_stacks
 from ..report import UI, BuildReport
-from ..sources import SourceItem, find_items
-from ..sources._dicomweb_url import DicomwebError
+from ..sources import DicomwebError, SourceItem, find_items
 from ..sources.zip import UnsafeZipError
 from .env import Env
 

@@ -224,7 +224,7 @@ def fingerprint(env: Env, keys: Keys, options: str, code: str) -> str | None:
 
 
 def tree_sweep(
-    env: Env, reuse: Reuse, canaries: list[Canary], metadata: list
+    env: Env, reuse: Reuse, canaries: list[Canary], metadata: list[dict[str, Any]]
 ) -> treesweep.TreeSweep:
     """The sweep of this build: the union of every input's canaries (the last build's when
     the inputs are the same), what its sweep found clean if the canaries are the same."""

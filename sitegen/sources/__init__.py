@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ._dicomweb_url import looks_like_url
+from ._dicomweb_url import DicomwebError, looks_like_url
 from ._items import SourceItem, printable
 from .folder import scan_folder
 from .zip import scan_zip
@@ -20,7 +20,7 @@ from .zip import scan_zip
 if TYPE_CHECKING:
     from .dicomweb import ProgressCallback
 
-__all__ = ["SourceItem", "SourceScan", "find_items"]
+__all__ = ["DicomwebError", "SourceItem", "SourceScan", "find_items"]
 
 
 @dataclass
