@@ -20,7 +20,7 @@ from .sources import SourceItem
 if TYPE_CHECKING:
     from .jobs import Job, Outcome
 
-CACHE_FORMAT = 8
+CACHE_FORMAT = 9
 _RECORD_VERSION = f"{CACHE_FORMAT} {sys.version_info[:2]} {marshal.version}"
 
 

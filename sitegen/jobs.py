@@ -48,6 +48,7 @@ class Job:
     write: bool = True  # False: de-identify only, for `sitegen check`
     part10: bool = True  # also write the instance as a Part 10 file (downloads, OHIF)
     lossless_part10: bool = False  # lossy frames, lossless Part 10 files (encoded twice)
+    preview: bool = True  # a small lossy copy of each large grey frame (preview.py)
     # stack = { slab = N }: the other slices of this input's slab, with their identities (the
     # cache key changes with them); this input is published with the mean of their pixels
     slab: tuple[tuple[SourceItem, str], ...] = ()

@@ -86,6 +86,9 @@ class Instance:
     # keyword -> value (None: absent) where the Part 10 file's dataset differs from `metadata`
     # (lossless downloads beside lossy frames); OHIF's DICOM JSON points at the Part 10 file
     part10: dict[str, Any] | None = None
+    # the preview tier (preview.py): each frame's small lossy codestream, and their size
+    preview: list[bytes] = field(default_factory=list)
+    preview_shape: tuple[int, int] | None = None
 
     @property
     def frames(self) -> int:

@@ -20,7 +20,7 @@ import pydicom
 from pydicom.dataset import Dataset
 from pydicom.multival import MultiValue
 
-from . import burned_in, codestreams, headers, limits, pixels, quality, slab
+from . import burned_in, codestreams, headers, limits, pixels, preview, quality, slab
 from ._spool import Spool
 from .cache_entries import entry_key, file_digest, write_entry
 from .deid import (
@@ -157,6 +157,8 @@ def _run(item: SourceItem, job: Job, out: Outcome) -> None:
     lossless: Spool | None = Spool() if job.part10 and job.lossless_part10 else None
     exact_ts = ""
     ts = ""
+    shrunk = preview.preview_shape(layout) if job.preview else None
+    previews: list[bytes] = []
     lost: list[tuple[int, str]] = []
     for index, frame, reason in pixels.iter_frames(ds):
         if frame is None:
@@ -186,6 +188,8 @@ def _run(item: SourceItem, job: Job, out: Outcome) -> None:
             back = codestreams.decode_frame(data, ts, layout)
             if not np.array_equal(back.reshape(frame.shape), frame):
                 raise RuntimeError(f"frame {index + 1} did not round-trip losslessly")
+        if shrunk is not None:  # from the very pixels published
+            previews.append(preview.preview_frame(frame, layout))
         kept.append(index)
         relative = frame_path(study, series, sop, len(kept))
         _write(root / relative, data)
@@ -248,6 +252,8 @@ def _run(item: SourceItem, job: Job, out: Outcome) -> None:
         series_number=series_number,
         bytes_in=bytes_in,
         part10=part10_differs if job.part10 else None,
+        preview=previews,
+        preview_shape=shrunk,
     )
     out.bytes_out = sum(sizes)
 

@@ -41,6 +41,7 @@ class BuildSettings:
     lossy_psnr: float | None = None  # lossy = { psnr = N }: the quality chosen per image
     downloads: bool = True  # Part 10 files under dicom/ and a zip per case under downloads/
     lossless_downloads: bool = False  # with lossy frames: the Part 10 files stay lossless
+    preview: bool = True  # the preview tier: a light copy of large grey frames (preview.py)
     zips: str = "files"  # case zips as files ("files") or made in the browser ("browser")
     pack: int = 0  # MiB: a series' frames in files of at most this size (0: a file per frame)
 

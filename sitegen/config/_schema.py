@@ -64,6 +64,7 @@ SECTIONS: dict[str, dict[str, tuple[tuple[type, ...], str]]] = {
         "lossy": ((bool, int, dict), "false, a quality 1-100 or { psnr = N }"),
         "downloads": _BOOL,
         "lossless_downloads": _BOOL,
+        "preview": _BOOL,
         "zips": _STR,
         "pack": _INT,
     },

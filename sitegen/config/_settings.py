@@ -105,6 +105,7 @@ def _build_settings(raw: dict[str, Any], chk: _Checker) -> BuildSettings:
         lossy_psnr=None if psnr is None else float(psnr),
         downloads=raw.get("downloads", True),
         lossless_downloads=raw.get("lossless_downloads", False),
+        preview=raw.get("preview", True),
         zips=zips,
         pack=pack,
     )

@@ -112,6 +112,7 @@ def plan(
             write=write,
             part10=site.build.downloads,
             lossless_part10=site.build.lossless_downloads and site.build.is_lossy,
+            preview=site.build.preview,
         )
         jobs += [(item, job) for item in scan.items]
     return jobs

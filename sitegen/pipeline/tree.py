@@ -11,6 +11,7 @@ from ..cache import BuildCache
 from ..config import Site
 from ..model import Instance, Study, group
 from ..ohif import ohif_study_url
+from ..preview import write_previews
 from ..reduce import reduce_stacks
 from ..render import write_thumbnails
 from ..report import BuildReport
@@ -40,6 +41,7 @@ def write_tree(env: Env, read: Read, made: Made, screened: Screened, reuse: Reus
         studies = _group_by_case(site, instances, report)
         if not reuse.carry:
             write_dicomweb(studies, tmp, site.site.base_url)
+            write_previews(studies, tmp)
             report.warnings += write_thumbnails(studies, tmp, env.cache)
         report.warnings += write_manifests(site, studies, tmp)
         if site.build.downloads and not reuse.carry:

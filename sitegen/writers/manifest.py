@@ -16,6 +16,7 @@ from ..config import Case
 from ..model import Instance, Series, Study, frame_path, series_dir
 from ..packs import plan
 from ..presets import PRESETS
+from ..preview import plan as preview_plan
 from ..text import markdown_html, references_html
 
 MANIFEST_VERSION = 1
@@ -97,6 +98,21 @@ def series_manifest(study: Study, series: Series, pack: int = 0) -> dict[str, An
         "transferSyntax": sorted(syntaxes)[0] if len(syntaxes) == 1 else None,
         "thumbnail": f"{series_dir(study.uid, series.uid)}/thumbnail",
         "frames": frames,
+        "preview": _preview(study, series),
+    }
+
+
+def _preview(study: Study, series: Series) -> dict[str, Any] | None:
+    """Where the series' preview tier is (preview.py), or None: each frame's chunk (an index
+    into `chunks`), offset and size, in the order of `frames`."""
+    where = preview_plan(study, series)
+    if where is None:
+        return None
+    return {
+        "rows": where.rows,
+        "columns": where.columns,
+        "chunks": where.chunks,
+        "frames": [list(f) for f in where.frames],
     }
 
 

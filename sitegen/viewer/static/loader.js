@@ -1,9 +1,11 @@
 // Frame loading: a bounded number of fetches at once, the shown slice first and then outward
 // from it, so the slice under the reader's eyes is never stuck behind a prefetch. Decoded
 // frames live in a byte-bounded cache; when it is full the frames farthest from the shown
-// slice (other series first) are dropped and fetched again when needed.
+// slice (other series first) are dropped and fetched again when needed. A series with a
+// preview tier (preview.js) has it fetched right after the shown slice, before the rest.
 
 import { PackStore, fetchBytes } from "./packs.js";
+import { PreviewTier } from "./preview.js";
 
 const MB = 1024 * 1024;
 
@@ -26,6 +28,7 @@ export class FrameLoader {
     this.focus = 0;
     this.stats = { fetched: 0, bytes: 0 };
     this.packs = new PackStore();
+    this.previews = new PreviewTier(decoder, (series, index) => this.onUpdate(series, index, this.entry(series, index)));
   }
 
   entry(series, index) {
@@ -81,6 +84,11 @@ export class FrameLoader {
     const shown = this.entry(this.series, this.focus);
     if (shown.state === "idle") this.#load(this.series, this.focus);
     if (shown.state !== "ready" && shown.state !== "error") return;
+    if (!this.previews.settled(this.series)) {
+      // the whole stack scrollable first (a few small files), then the full frames outward
+      this.previews.pump(this.series, this.focus, () => this.pump());
+      return;
+    }
     while (this.active < this.concurrency) {
       const index = this.#next();
       if (index === null) return;

@@ -6,7 +6,8 @@ import { parseFragment, parseWindow } from "./url.js";
 import { loadManifest, defaultWindow, presetWindow, SITE_ROOT } from "./manifest.js";
 import { DecoderPool } from "./decoder.js";
 import { FrameLoader } from "./loader.js";
-import { renderImage, autoWindow } from "./render.js";
+import { autoWindow } from "./render.js";
+import { Picture } from "./picture.js";
 import { Viewport } from "./viewport.js";
 import { Overlays } from "./overlays.js";
 import { AnnotationLayer, measureText } from "./annotations.js";
@@ -27,7 +28,7 @@ const clamp = (v, lo, hi) => Math.max(lo, Math.min(hi, v));
 let decoder = null; // made in start(), from the WASM and worker boot.js has started
 const stage = $("stage");
 const canvas = $("image");
-const context = canvas.getContext("2d", { alpha: false, willReadFrequently: false });
+const picture = new Picture(stage, canvas, $("stage-message"));
 const viewport = new Viewport(stage);
 const overlays = new Overlays($("overlays"));
 const layer = new AnnotationLayer($("svg"));
@@ -44,11 +45,13 @@ const state = {
 };
 let data = null;
 let current = null; // the shown series
-let imageData = null;
 let probeText = "";
 let frame = 0; // requestAnimationFrame handle
 let dirtyImage = false;
-const stats = { started: performance.now(), firstImage: null, renders: [], rendered: false, allLoaded: null };
+const stats = {
+  started: performance.now(), firstImage: null, renders: [], rendered: false, allLoaded: null,
+  scrollable: null, // every slice on screen at once: its full frame or its preview
+};
 
 // ---- state changes -------------------------------------------------------------------------
 
@@ -71,9 +74,7 @@ function showSeries(index, { slice = null, window = null } = {}) {
   measuring.cancel();
   viewport.setImage(current.columns, current.rows, current.pixelSpacing);
   viewport.reset();
-  canvas.width = current.columns;
-  canvas.height = current.rows;
-  imageData = context.createImageData(current.columns, current.rows);
+  picture.resize(current.columns, current.rows);
   const slider = $("slider");
   slider.max = String(current.frames.length);
   slider.disabled = current.frames.length < 2;
@@ -128,40 +129,23 @@ function draw() {
   if (!current) return;
   const t0 = performance.now();
   const entry = loader.entry(current, state.slice);
-  const message = $("stage-message");
-  if (entry.state === "ready") {
-    if (dirtyImage || stage.dataset.rendered !== `${current.index}:${state.slice}`) {
-      state.window ||= autoWindow(entry.image, current);
-      renderImage(entry.image, current, state.window, imageData);
-      context.putImageData(imageData, 0, 0);
-      stats.rendered = true;
-    }
-    message.hidden = true;
-    stage.dataset.rendered = `${current.index}:${state.slice}`;
-    canvas.hidden = false;
-    if (stats.firstImage === null) {
-      stats.firstImage = performance.now();
-      ui.loadThumbnails();
-      decoder.grow(); // more workers only now: they would compete with the first frame
-    }
-  } else {
-    canvas.hidden = true; // never show another slice's pixels under this slice's number
-    stage.dataset.rendered = "";
-    message.hidden = false;
-    if (entry.state === "error") {
-      message.className = "stage-message";
-      message.textContent = `Slice ${state.slice + 1} could not be shown: ${entry.error}. Other slices still work.`;
-    } else {
-      message.className = "stage-message loading";
-      message.textContent = `Loading slice ${state.slice + 1}…`;
-    }
+  const preview = loader.previews.image(current, state.slice);
+  const painted = picture.show({ entry, preview, series: current, slice: state.slice, window: state.window, dirty: dirtyImage });
+  state.window = painted.window;
+  stats.rendered ||= painted.drawn;
+  if (entry.state === "ready" && stats.firstImage === null) {
+    stats.firstImage = performance.now();
+    ui.loadThumbnails();
+    decoder.grow(); // more workers only now: they would compete with the first frame
   }
   dirtyImage = false;
   viewport.apply(canvas);
   const transform = viewport.transform();
   $("overlays").hidden = !state.overlays;
   const loaded = loader.loadedCount(current);
-  const status = loaded < current.frames.length ? `cached ${loaded}/${current.frames.length}` : "";
+  const quality = current.preview && stage.dataset.quality ? (stage.dataset.quality === "full" ? "full quality" : "preview") : "";
+  const status = [quality, loaded < current.frames.length ? `cached ${loaded}/${current.frames.length}` : ""]
+    .filter(Boolean).join(" · ");
   if (state.window) {
     overlays.update({
       series: current, seriesCount: data.series.length, slice: state.slice, window: state.window,
@@ -192,6 +176,9 @@ function frameUpdated(series, index, entry) {
     else if (!frame) frame = requestAnimationFrame(draw); // the "cached n/N" status
     if (stats.allLoaded === null && loader.loadedCount(series) === series.frames.length) {
       stats.allLoaded = performance.now();
+    }
+    if (stats.scrollable === null && series.frames.every((_, i) => loader.entry(series, i).state === "ready" || loader.previews.image(series, i))) {
+      stats.scrollable = performance.now();
     }
   }
   if (entry.state === "error" && series === current && index === state.slice) {
@@ -406,5 +393,7 @@ window.sitegenViewer = {
   setSlice: (i) => setSlice(i),
   render: () => { dirtyImage = true; draw(); },
   pixels: () => loader.entry(current, state.slice).image?.pixels ?? null,
+  previewed: () => (current ? loader.previews.count(current) : 0),
+  quality: () => stage.dataset.quality || "",
 };
 

@@ -81,6 +81,7 @@ function normalize(data, slug) {
         rescale: Array.isArray(s.rescale) ? s.rescale : [1, 0],
         windows: colour ? [] : (s.windows || []).filter((w) => w.width > 0),
         thumbnailUrl: s.thumbnail ? new URL(s.thumbnail, SITE_ROOT).href : null,
+        preview: previewOf(s.preview, frames.length),
       });
     }
   }
@@ -102,6 +103,12 @@ function normalize(data, slug) {
     },
     series,
   };
+}
+
+// The series' preview tier (see preview.js), or null when it has none or does not match.
+function previewOf(p, count) {
+  if (!p || !(p.rows > 0) || !(p.columns > 0) || !Array.isArray(p.frames) || p.frames.length !== count) return null;
+  return { rows: p.rows, columns: p.columns, frames: p.frames, chunks: (p.chunks || []).map((u) => new URL(u, SITE_ROOT).href) };
 }
 
 // The window a series opens with: the data's own first window; null means "from the pixels"
