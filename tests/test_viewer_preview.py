@@ -68,7 +68,8 @@ def test_every_slice_shows_its_preview_before_its_full_frame(
             viewer.wait("() => document.getElementById('stage').dataset.quality === 'preview'")
             tr = viewer.page.locator("[data-overlay=tr]").text_content() or ""
             assert f"Slice {index + 1}/{SLICES}" in tr and "preview" in tr
-            assert viewer.page.evaluate("() => document.getElementById('stage').dataset.rendered") == ""
+            rendered = "() => document.getElementById('stage').dataset.rendered"
+            assert viewer.page.evaluate(rendered) == ""  # no full frame on screen
             expected = reference(preview_values(out, index), 40, 400)
             diff = np.abs(halved(viewer.canvas()) - expected)
             assert diff.mean() < 3, f"slice {index}: the preview drawn is not its own"

@@ -85,7 +85,7 @@ export class FrameLoader {
     if (shown.state === "idle") this.#load(this.series, this.focus);
     if (shown.state !== "ready" && shown.state !== "error") return;
     if (!this.previews.settled(this.series)) {
-      // the whole stack scrollable first (a few small files), then the full frames outward
+      // the whole stack scrollable next (a few small files), then the full frames outward
       this.previews.pump(this.series, this.focus, () => this.pump());
       return;
     }

@@ -49,7 +49,7 @@ let probeText = "";
 let frame = 0; // requestAnimationFrame handle
 let dirtyImage = false;
 const stats = {
-  started: performance.now(), firstImage: null, renders: [], rendered: false, allLoaded: null,
+  started: performance.now(), firstImage: null, firstFull: null, renders: [], rendered: false, allLoaded: null,
   scrollable: null, // every slice on screen at once: its full frame or its preview
 };
 
@@ -133,8 +133,9 @@ function draw() {
   const painted = picture.show({ entry, preview, series: current, slice: state.slice, window: state.window, dirty: dirtyImage });
   state.window = painted.window;
   stats.rendered ||= painted.drawn;
-  if (entry.state === "ready" && stats.firstImage === null) {
-    stats.firstImage = performance.now();
+  if (painted.drawn && stats.firstImage === null) stats.firstImage = performance.now();
+  if (entry.state === "ready" && stats.firstFull === null) {
+    stats.firstFull = performance.now();
     ui.loadThumbnails();
     decoder.grow(); // more workers only now: they would compete with the first frame
   }

@@ -1,7 +1,7 @@
 // The preview tier (written by the build's preview.py): a small lossy copy of every slice of
-// a large grey series, 16-bit so windowing still works, in a few chunk files. Fetched right
-// after the first full frame, the chunk of the shown slice first, it makes the whole stack
-// scrollable at once; the loader's full frames replace each slice's preview as they arrive.
+// a large grey series, 16-bit so windowing still works, in chunk files of about 30 slices.
+// Fetched right after the shown slice's full frame (beside it, a chunk would only delay it),
+// the chunk of the shown slice first, it makes the whole stack scrollable at once; the loader's full frames replace each slice's preview as they arrive.
 // Only the previews of the last KEEP series shown are held (a 300-slice CT's: 39 MB).
 
 import { fetchBytes } from "./packs.js";
