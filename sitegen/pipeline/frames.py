@@ -95,15 +95,14 @@ PHASE = "frames"
 def _made(env: Env, read: Read, reuse: Reuse) -> Made:
     made = Made(canaries=OnePerValue(read.canaries))  # one per value as they come: flat memory
     shared = SharedElements()
-    taken: set[int] = set()
 
     def take(outcome: jobs.Outcome) -> None:
-        """Its canaries kept once per value, its metadata sharing equal elements."""
+        """Its canaries kept once per value, its metadata sharing equal elements; a second
+        call does nothing (no mark by id: a freed outcome's id is the next one's)."""
         made.canaries.add(outcome.canaries)
         outcome.canaries = []
         if outcome.instance is not None:
             outcome.instance.metadata = shared(outcome.instance.metadata)
-        taken.add(id(outcome))
 
     hits = cached(reuse, env.cache, take)
     missing = link(env, reuse, hits)
@@ -113,8 +112,7 @@ def _made(env: Env, read: Read, reuse: Reuse) -> Made:
             env.report.errors.append(f"the build cannot go on: {outcome.fatal}")
         if outcome.refused:
             made.said.append((True, outcome.refused))
-        if id(outcome) not in taken:  # a worker's
-            take(outcome)
+        take(outcome)  # a worker's (a cached one's was taken as it was read)
         made.notes += outcome.notes
         if outcome.instance is not None:
             made.instances.append(outcome.instance)
