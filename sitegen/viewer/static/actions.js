@@ -4,14 +4,17 @@
 import { valueAt } from "./render.js";
 import { fmt } from "./url.js";
 
-// view: { series(), loader(), state, viewport, measuring, setSlice(i), setWindow(w),
-// setProbe(text), update(image) }
+// view: { series(), loader(), state, viewport, measuring, axial(), count(), step(d),
+// point(x, y), setWindow(w), setProbe(text), update(image) }
 export function toolActions(view) {
   const { state, viewport, measuring, update } = view;
   return {
-    sliceCount: () => (view.series() ? view.series().frames.length : 1),
+    sliceCount: () => (view.series() ? view.count() : 1),
     step(delta) {
-      if (view.series()) view.setSlice(state.slice + delta);
+      if (view.series()) view.step(delta);
+    },
+    point(p) {
+      if (view.series()) view.point(p.x, p.y);
     },
     adjustWindow(dx, dy) {
       const series = view.series();
@@ -33,6 +36,7 @@ export function toolActions(view) {
     },
     probe(p) {
       const series = view.series();
+      if (!series || !view.axial()) return; // values come from axial frames
       const entry = series && view.loader().entry(series, state.slice);
       if (!entry || entry.state !== "ready") return;
       const [ix, iy] = viewport.toImage(p.x, p.y).map(Math.floor);
@@ -47,6 +51,7 @@ export function toolActions(view) {
       if (probing) this.probe(p);
     },
     measureDown(kind, p) {
+      if (!view.axial()) return; // a measurement belongs to an axial slice
       measuring.down(kind, p, state.slice);
       update(false);
     },

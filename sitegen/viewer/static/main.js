@@ -21,6 +21,7 @@ import { FragmentSync } from "./fragment.js";
 import { Cine } from "./cine.js";
 import { toolActions } from "./actions.js";
 import { Measuring } from "./measure.js";
+import { Reformats, PLANE_NAMES } from "./views.js";
 
 const $ = (id) => document.getElementById(id);
 const clamp = (v, lo, hi) => Math.max(lo, Math.min(hi, v));
@@ -42,6 +43,9 @@ const state = {
   annotations: true,
   overlays: true,
   measurements: [], // of the shown series: {slice, kind, points}
+  plane: "ax", // the main view's plane: "ax", or a reformat "cor" / "sag" (views.js)
+  layout: 1, // 1 view, or 3 (the other planes beside it)
+  point: null, // [column, row] the planes pass through; null = the image centre
 };
 let data = null;
 let current = null; // the shown series
@@ -52,6 +56,10 @@ const stats = {
   started: performance.now(), firstImage: null, firstFull: null, renders: [], rendered: false, allLoaded: null,
   scrollable: null, // every slice on screen at once: its full frame or its preview
 };
+const views = new Reformats({
+  stage, sides: $("sides"), state, viewport, picture, series: () => current, loader: () => loader,
+  setSlice: (k) => setSlice(k), update: (image) => update(image),
+});
 
 // ---- state changes -------------------------------------------------------------------------
 
@@ -71,13 +79,9 @@ function showSeries(index, { slice = null, window = null } = {}) {
   state.slice = clamp(slice ?? Math.floor(current.frames.length / 2), 0, current.frames.length - 1);
   state.window = resolveWindow(current, window) || defaultWindow(current);
   state.measurements = [];
+  state.point = null;
   measuring.cancel();
-  viewport.setImage(current.columns, current.rows, current.pixelSpacing);
-  viewport.reset();
-  picture.resize(current.columns, current.rows);
-  const slider = $("slider");
-  slider.max = String(current.frames.length);
-  slider.disabled = current.frames.length < 2;
+  views.fit();
   ui.fillPresets(current, (n) => setWindow(current.windows[n]));
   ui.markSeries(index);
   loader.show(current, state.slice);
@@ -129,8 +133,10 @@ function draw() {
   if (!current) return;
   const t0 = performance.now();
   const entry = loader.entry(current, state.slice);
-  const preview = loader.previews.image(current, state.slice);
-  const painted = picture.show({ entry, preview, series: current, slice: state.slice, window: state.window, dirty: dirtyImage });
+  const main = views.main();
+  const axial = main.plane === "ax";
+  const shown = axial ? { entry, preview: loader.previews.image(current, state.slice) } : views.shown(main);
+  const painted = picture.show({ ...shown, series: main.view, slice: main.index, window: state.window, dirty: dirtyImage });
   state.window = painted.window;
   stats.rendered ||= painted.drawn;
   if (painted.drawn && stats.firstImage === null) stats.firstImage = performance.now();
@@ -145,23 +151,24 @@ function draw() {
   $("overlays").hidden = !state.overlays;
   const loaded = loader.loadedCount(current);
   const quality = current.preview && stage.dataset.quality ? (stage.dataset.quality === "full" ? "full quality" : "preview") : "";
-  const status = [quality, loaded < current.frames.length ? `cached ${loaded}/${current.frames.length}` : ""]
+  const status = [axial ? quality : PLANE_NAMES[main.plane], loaded < current.frames.length ? `cached ${loaded}/${current.frames.length}` : ""]
     .filter(Boolean).join(" · ");
   if (state.window) {
     overlays.update({
-      series: current, seriesCount: data.series.length, slice: state.slice, window: state.window,
+      series: main.view, seriesCount: data.series.length, slice: main.index, window: state.window,
       zoomPercent: Math.round(transform.sx * 100), transform, probe: probeText, status,
     });
   }
-  const shown = layer.draw({
-    annotations: data.case.annotations, measurements: state.measurements, draft: measuring.draft,
+  const drawn = layer.draw({ // annotations and measurements belong to axial slices
+    annotations: axial ? data.case.annotations : [], measurements: axial ? state.measurements : [], draft: measuring.draft,
     seriesIndex: current.index, slice: state.slice, revealed: state.revealed,
     showLabels: !data.case.unknown || state.revealed, showAnnotations: state.annotations,
     toScreen: (x, y) => viewport.toScreen(x, y), spacing: current.pixelSpacing,
   });
-  stage.dataset.annotations = String(shown);
-  $("slider").value = String(state.slice + 1);
-  $("slice-label").textContent = `${state.slice + 1} / ${current.frames.length}`;
+  stage.dataset.annotations = String(drawn);
+  views.decorate();
+  $("slider").value = String(main.index + 1);
+  $("slice-label").textContent = `${main.index + 1} / ${main.count}`;
   if (state.window) ui.markPreset(current, state.window);
   if (stats.rendered) {
     // time spent in this draw (window/level, canvas, overlays, SVG), for the benchmark
@@ -173,7 +180,7 @@ function draw() {
 
 function frameUpdated(series, index, entry) {
   if (series === current) {
-    if (index === state.slice) update(true);
+    if (index === state.slice || state.plane !== "ax" || state.layout === 3) update(true); // reformats hold every slice
     else if (!frame) frame = requestAnimationFrame(draw); // the "cached n/N" status
     if (stats.allLoaded === null && loader.loadedCount(series) === series.frames.length) {
       stats.allLoaded = performance.now();
@@ -209,6 +216,7 @@ function applyFragment(frag) {
     if (frag.slice != null) setSlice(frag.slice);
     if (frag.window) setWindow(resolveWindow(current, frag.window));
   }
+  views.apply(frag);
   if (frag.zoom) {
     viewport.zoom = frag.zoom;
     viewport.center = frag.center || null;
@@ -237,7 +245,10 @@ const viewer = toolActions({
   state,
   viewport,
   measuring,
-  setSlice,
+  axial: () => views.main().plane === "ax",
+  count: () => views.main().count,
+  step: (d) => views.setIndex(views.main().index + d),
+  point: (x, y) => views.press(x, y),
   setWindow,
   setProbe: (text) => (probeText = text),
   update,
@@ -274,7 +285,7 @@ function resetAll() {
 }
 
 document.querySelectorAll("[data-tool]").forEach((b) => b.addEventListener("click", () => setTool(b.dataset.tool)));
-$("slider").addEventListener("input", (e) => setSlice(Number(e.target.value) - 1));
+$("slider").addEventListener("input", (e) => views.setIndex(Number(e.target.value) - 1));
 $("btn-play").addEventListener("click", () => cine.play(!cine.playing));
 $("fps").addEventListener("change", () => cine.playing && cine.play(true));
 $("btn-reset").addEventListener("click", resetAll);
@@ -304,8 +315,8 @@ compactWhenSmall();
 listenToKeys({
   ready: () => Boolean(current),
   step: (d) => viewer.step(d),
-  first: () => setSlice(0),
-  last: () => setSlice(current.frames.length - 1),
+  first: () => views.setIndex(0),
+  last: () => views.setIndex(Infinity),
   zoom: (f) => viewer.zoomAt(f, stage.clientWidth / 2, stage.clientHeight / 2),
   resetView: () => viewer.resetView(),
   resetAll,
@@ -372,6 +383,7 @@ async function boot(slug, manifestFetch) {
     slice: frag.slice ?? viewSlice,
     window: frag.window || (index === viewSeries ? parseWindow(view.window) : null),
   });
+  views.apply(frag);
   if (frag.zoom) {
     viewport.zoom = frag.zoom;
     viewport.center = frag.center || null;

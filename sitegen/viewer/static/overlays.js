@@ -1,4 +1,4 @@
-// Text overlays around the image: slice n/N, window, zoom, orientation letters from
+// Text overlays around the image: slice n/N (or a reformat's plane n/N), window, zoom, orientation letters from
 // ImageOrientationPatient and a scale bar from PixelSpacing. Plain DOM (textContent only).
 
 // Patient-direction letters for a direction cosine vector: the dominant axes, strongest first
@@ -42,7 +42,7 @@ export class Overlays {
     const fmt = (v) => (Math.abs(v) >= 100 ? Math.round(v) : Number(v.toFixed(1)));
     this.el.tl.textContent = [series.modality, series.description].filter(Boolean).join(" · ");
     this.el.tr.textContent =
-      `Series ${series.index + 1}/${seriesCount}\nSlice ${slice + 1}/${series.frames.length}` +
+      `Series ${series.index + 1}/${seriesCount}\n${series.plane ? "Plane" : "Slice"} ${slice + 1}/${series.count ?? series.frames.length}` +
       (status ? `\n${status}` : "");
     this.el.bl.textContent = (series.colour ? "" : `W ${fmt(window.width)} L ${fmt(window.center)}\n`) +
       `Zoom ${zoomPercent}%`;

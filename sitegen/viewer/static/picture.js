@@ -25,8 +25,8 @@ export class Picture {
 
   // Shows slice `slice` of `series` from its loader entry or preview image; returns the
   // window (the first frame's range when it had none) and whether pixels were drawn.
-  show({ entry, preview, series, slice, window, dirty }) {
-    const key = `${series.index}:${slice}`;
+  // `key` names what is shown (a reformat's plane and position; by default series:slice).
+  show({ entry, preview, series, slice, window, dirty, key = `${series.index}:${slice}` }) {
     const { stage, canvas, message } = this;
     const image = entry.state === "ready" ? entry.image : entry.state === "error" ? null : preview;
     let drawn = false;

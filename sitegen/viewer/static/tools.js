@@ -146,6 +146,7 @@ export class Tools {
     this.drag = null;
     if (!drag || cancelled) return;
     if (drag.tool === "length" || drag.tool === "angle") this.viewer.measureUp(this.#local(e), drag.moved);
+    if (drag.tool === "scroll" && !drag.moved) this.viewer.point(this.#local(e));
   }
 
   #cancelDrag() {

@@ -8,6 +8,9 @@
 //   z  zoom relative to fit, then the image point (column, row) at the centre of the view
 //   r  1 = revealed (diagnosis, discussion and hidden annotations shown)
 //   a  0 = annotations hidden;  o  0 = overlays hidden
+//   v  the main view's plane: "cor" or "sag" (a reformat; axial when absent)
+//   l  3 = three views (the other planes beside the main one)
+//   p  the point the planes pass through: column,row of the axial image (i is its slice)
 //   m  measurements: "L:x,y,x,y" (length) or "A:x,y,x,y,x,y" (angle) each prefixed by the
 //      slice ("45L:..."), joined by ";" (only those of the shown series)
 
@@ -78,6 +81,11 @@ export function parseFragment(hash) {
   if (params.has("a")) state.annotations = params.get("a") !== "0";
   if (params.has("o")) state.overlays = params.get("o") !== "0";
   if (params.has("m")) state.measurements = parseMeasurements(params.get("m"));
+  const v = params.get("v");
+  if (v === "ax" || v === "cor" || v === "sag") state.plane = v;
+  if (params.get("l") === "3") state.layout = 3;
+  const p = (params.get("p") || "").split(",").map(num);
+  if (p.length === 2 && p.every((c) => c !== null && c >= 0)) state.point = p.map(Math.floor);
   return state;
 }
 
@@ -90,6 +98,9 @@ export function formatFragment(state) {
     if (state.center) z.push(fmt(state.center[0], 1), fmt(state.center[1], 1));
     parts.push(`z=${z.join(",")}`);
   }
+  if (state.plane && state.plane !== "ax") parts.push(`v=${state.plane}`);
+  if (state.layout === 3) parts.push("l=3");
+  if (state.point) parts.push(`p=${state.point[0]},${state.point[1]}`);
   if (state.revealed) parts.push("r=1");
   if (state.annotations === false) parts.push("a=0");
   if (state.overlays === false) parts.push("o=0");
