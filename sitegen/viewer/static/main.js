@@ -22,6 +22,7 @@ import { Cine } from "./cine.js";
 import { toolActions } from "./actions.js";
 import { Measuring } from "./measure.js";
 import { Reformats, PLANE_NAMES } from "./views.js";
+import { Compare } from "./compare.js";
 
 const $ = (id) => document.getElementById(id);
 const clamp = (v, lo, hi) => Math.max(lo, Math.min(hi, v));
@@ -34,6 +35,7 @@ const viewport = new Viewport(stage);
 const overlays = new Overlays($("overlays"));
 const layer = new AnnotationLayer($("svg"));
 let loader = null;
+let compare = null; // the compared series' view (compare.js), made with the loader
 
 const state = {
   series: 0,
@@ -46,6 +48,7 @@ const state = {
   plane: "ax", // the main view's plane: "ax", or a reformat "cor" / "sag" (views.js)
   layout: 1, // 1 view, or 3 (the other planes beside it)
   point: null, // [column, row] the planes pass through; null = the image centre
+  compare: null, // {series, offset (mm)}: another series beside the main one
 };
 let data = null;
 let current = null; // the shown series
@@ -82,6 +85,8 @@ function showSeries(index, { slice = null, window = null } = {}) {
   state.point = null;
   measuring.cancel();
   views.fit();
+  if (state.compare?.series === index) compare.set(null);
+  compare.fill();
   ui.fillPresets(current, (n) => setWindow(current.windows[n]));
   ui.markSeries(index);
   loader.show(current, state.slice);
@@ -167,6 +172,7 @@ function draw() {
   });
   stage.dataset.annotations = String(drawn);
   views.decorate();
+  compare.draw();
   $("slider").value = String(main.index + 1);
   $("slice-label").textContent = `${main.index + 1} / ${main.count}`;
   if (state.window) ui.markPreset(current, state.window);
@@ -217,6 +223,7 @@ function applyFragment(frag) {
     if (frag.window) setWindow(resolveWindow(current, frag.window));
   }
   views.apply(frag);
+  compare.set(frag.compare?.series ?? null, frag.compare?.offset);
   if (frag.zoom) {
     viewport.zoom = frag.zoom;
     viewport.center = frag.center || null;
@@ -335,33 +342,26 @@ listenToKeys({
 
 // ---- boot ------------------------------------------------------------------------------------
 
-function fatal(text) {
-  $("title").textContent = "Case not available";
-  stage.dataset.error = text;
-  const message = $("stage-message");
-  message.className = "stage-message";
-  message.textContent = text;
-  message.hidden = false;
-  canvas.hidden = true;
-  document.body.classList.add("failed"); // one message; no tools, panel or slider for no image
-}
-
 // boot.js calls this with what it started: { slug, manifestFetch, wasm, workerUrl, firstWorker }.
 export function start(early) {
   decoder = new DecoderPool(early);
   loader = new FrameLoader(decoder, { onUpdate: frameUpdated });
+  compare = new Compare({
+    root: $("compare"), decoder, budget: loader.budget / 2, state, series: () => current, all: () => data.series,
+    update: () => update(false), onChange: (on) => on && state.layout === 3 && views.apply({ plane: state.plane }),
+  });
   boot(early.slug, early.manifestFetch);
 }
 
 async function boot(slug, manifestFetch) {
   if (!slug) {
-    fatal("No case given: open the viewer from a case page (viewer/?case=<slug>).");
+    ui.fatal("No case given: open the viewer from a case page (viewer/?case=<slug>).");
     return;
   }
   try {
     data = await loadManifest(slug, manifestFetch);
   } catch (err) {
-    fatal(err.message);
+    ui.fatal(err.message);
     return;
   }
   const frag = parseFragment(location.hash);
@@ -384,6 +384,7 @@ async function boot(slug, manifestFetch) {
     window: frag.window || (index === viewSeries ? parseWindow(view.window) : null),
   });
   views.apply(frag);
+  compare.set(frag.compare?.series ?? null, frag.compare?.offset);
   if (frag.zoom) {
     viewport.zoom = frag.zoom;
     viewport.center = frag.center || null;

@@ -121,3 +121,15 @@ export function planeImage(plane, series, g, index, pixelsOf) {
   if (!out) return { image: null, missing };
   return { image: { pixels: out, samples: 1, rows: n, columns: width }, missing };
 }
+
+// Each slice's height (mm) along `normal` (another series' stack normal, so that two series
+// are measured alike), or null when the series has no orientation or a slice no position.
+export function sliceHeights(series, normal = stackNormal(series)) {
+  if (!normal || series.frames.some((f) => !f.position || f.position.length !== 3)) return null;
+  return series.frames.map((f) => dot(f.position, normal));
+}
+
+export function stackNormal(series) {
+  const o = series.orientation;
+  return o && o.length === 6 ? cross(o.slice(0, 3), o.slice(3, 6)) : null;
+}

@@ -27,7 +27,9 @@ export function stageCross(stage) {
   return crossLines(stage);
 }
 
-class Pane {
+// One small view: a canvas to scale in its box, a caption, crosshair lines; a press gives
+// onPoint(plane, index, [u, v]) in image pixels.
+export class Pane {
   constructor(root, onPoint) {
     this.el = document.createElement("figure");
     this.el.className = "pane";
@@ -59,11 +61,11 @@ class Pane {
     this.canvas.addEventListener("pointercancel", () => (this.dragging = false));
   }
 
-  draw({ plane, view, index, image, at, window, missing }) {
+  draw({ plane, view, index, image, at, window, missing, caption }) {
     this.plane = plane;
     this.index = index;
     this.el.dataset.plane = plane;
-    this.caption.textContent = `${PLANE_NAMES[plane]} ${index + 1}/${view.count ?? view.frames.length}` +
+    this.caption.textContent = caption || `${PLANE_NAMES[plane]} ${index + 1}/${view.count ?? view.frames.length}` +
       (missing ? ` · ${missing} slices to come` : "");
     const { canvas } = this;
     if (canvas.width !== view.columns || canvas.height !== view.rows) {
@@ -84,9 +86,10 @@ class Pane {
     const scale = Math.min(width / view.columns, height / ((view.rows * sr) / sc));
     const w = view.columns * scale;
     const h = ((view.rows * sr) / sc) * scale;
+    canvas.classList.toggle("pixelated", scale * (globalThis.devicePixelRatio || 1) >= 1.5);
     canvas.style.width = this.box.style.width = `${w}px`;
     canvas.style.height = this.box.style.height = `${h}px`;
-    placeCross(this.lines, [(at[0] / view.columns) * w, (at[1] / view.rows) * h]);
+    placeCross(this.lines, at && [(at[0] / view.columns) * w, (at[1] / view.rows) * h]);
   }
 }
 

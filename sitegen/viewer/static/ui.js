@@ -14,6 +14,18 @@ export function showMessage(text, { kind = "error", timeout = 0 } = {}) {
   return box;
 }
 
+// The case cannot be shown: one message in the middle; no tools, panel or slider.
+export function fatal(text) {
+  $("title").textContent = "Case not available";
+  $("stage").dataset.error = text;
+  const message = $("stage-message");
+  message.className = "stage-message";
+  message.textContent = text;
+  message.hidden = false;
+  $("image").hidden = true;
+  document.body.classList.add("failed");
+}
+
 export function announce(text) {
   $("live").textContent = text;
 }

@@ -11,6 +11,7 @@
 //   v  the main view's plane: "cor" or "sag" (a reformat; axial when absent)
 //   l  3 = three views (the other planes beside the main one)
 //   p  the point the planes pass through: column,row of the axial image (i is its slice)
+//   c  the series compared beside the main one, 1-based, then its offset in mm ("3,-12.5")
 //   m  measurements: "L:x,y,x,y" (length) or "A:x,y,x,y,x,y" (angle) each prefixed by the
 //      slice ("45L:..."), joined by ";" (only those of the shown series)
 
@@ -84,6 +85,8 @@ export function parseFragment(hash) {
   const v = params.get("v");
   if (v === "ax" || v === "cor" || v === "sag") state.plane = v;
   if (params.get("l") === "3") state.layout = 3;
+  const c = (params.get("c") || "").split(",").map(num);
+  if (c[0] !== null && c[0] >= 1) state.compare = { series: Math.floor(c[0]) - 1, offset: c.length > 1 ? c[1] : null };
   const p = (params.get("p") || "").split(",").map(num);
   if (p.length === 2 && p.every((c) => c !== null && c >= 0)) state.point = p.map(Math.floor);
   return state;
@@ -101,6 +104,7 @@ export function formatFragment(state) {
   if (state.plane && state.plane !== "ax") parts.push(`v=${state.plane}`);
   if (state.layout === 3) parts.push("l=3");
   if (state.point) parts.push(`p=${state.point[0]},${state.point[1]}`);
+  if (state.compare) parts.push(`c=${state.compare.series + 1},${fmt(state.compare.offset)}`);
   if (state.revealed) parts.push("r=1");
   if (state.annotations === false) parts.push("a=0");
   if (state.overlays === false) parts.push("o=0");
